@@ -162,11 +162,16 @@ func Create(capacity, maxItems, maxMsg int, joinable bool) (*Ring, error) {
 	return r, nil
 }
 
-// Open maps a ring from its segment's file (received from another process). The Ring
-// owns f from then on.
+// Open maps a ring from its segment's file (received from another process). It maps a
+// duplicate of f: the caller keeps f.
 func Open(f *os.File) (*Ring, error) {
-	seg, err := shm.Map(f)
+	d, err := dup(f)
 	if err != nil {
+		return nil, fmt.Errorf("mp: open queue: %w", err)
+	}
+	seg, err := shm.Map(d)
+	if err != nil {
+		d.Close()
 		return nil, fmt.Errorf("mp: open queue: %w", err)
 	}
 	if len(seg.Bytes()) < headerSize+MinCapacity {
@@ -200,6 +205,9 @@ func (r *Ring) File() *os.File { return r.seg.File() }
 
 // Capacity is the ring's size in bytes.
 func (r *Ring) Capacity() int { return int(r.h.capacity) }
+
+// Joinable reports whether the ring counts unfinished items.
+func (r *Ring) Joinable() bool { return r.h.joinable != 0 }
 
 // MaxItems is the bound on the number of messages (0: none).
 func (r *Ring) MaxItems() int { return int(r.h.maxItems) }
