@@ -305,20 +305,16 @@ func queueGet[T any](ctx context.Context, s *queueShared, block bool) (T, error)
 			bp, ok := any(&out).(*[]byte)
 			if !ok {
 				// raw bytes are a CBOR byte string to any other T ([]any, any, ...)
-				var b []byte
+				b := p
 				if !owned {
-					b = make([]byte, len(p))
-					copy(b, p)
-				} else {
-					b = p
+					b = queueCloneBytes(p)
 				}
 				return queueAssignBytes(&out, b)
 			}
 			if owned {
 				*bp = p
 			} else {
-				*bp = make([]byte, len(p))
-				copy(*bp, p)
+				*bp = queueCloneBytes(p)
 			}
 			return nil
 		case wire.KindCBOR:
@@ -329,6 +325,10 @@ func queueGet[T any](ctx context.Context, s *queueShared, block bool) (T, error)
 	})
 	return out, err
 }
+
+// queueCloneBytes copies p out of the ring. append to a nil slice allocates without
+// zeroing first (make would clear the memory it is about to overwrite).
+func queueCloneBytes(p []byte) []byte { return append(make([]byte, 0, 0), p...) }
 
 // queueAssignBytes stores raw bytes into a T that is not []byte, as decoding a CBOR byte
 // string would.
