@@ -336,7 +336,10 @@ func TestJoin(t *testing.T) {
 func BenchmarkSmall(b *testing.B) {
 	r := newRing(b, 0, 0)
 	p := make([]byte, 16)
+	done := make(chan struct{})
+	defer func() { <-done }()
 	go func() {
+		defer close(done)
 		for range b.N {
 			r.Put(context.Background(), 7, p, true)
 		}
@@ -349,11 +352,14 @@ func BenchmarkSmall(b *testing.B) {
 // BenchmarkMiB moves 1 MiB messages between goroutines, copying each out into a reused
 // buffer: the transport's own speed, without the receiving heap's allocation.
 func BenchmarkMiB(b *testing.B) {
-	r := newRing(b, 0, 0)
+	r := newRing(b, DefaultCapacity, 0)
 	p := make([]byte, 1<<20)
 	out := make([]byte, 1<<20)
 	b.SetBytes(1 << 20)
+	done := make(chan struct{})
+	defer func() { <-done }()
 	go func() {
+		defer close(done)
 		for range b.N {
 			r.Put(context.Background(), 7, p, true)
 		}
