@@ -23,7 +23,7 @@ import (
 // under that context.
 
 // pipeRingCapacity is the size of each direction's ring. Memory is committed as used.
-const pipeRingCapacity = 4 << 20
+const pipeRingCapacity = 8 << 20
 
 // pipeRingRelease is how long Close waits before unmapping an end's rings: a ring wait's
 // wake-up callback may still be running on another goroutine when the wait returns.
