@@ -26,7 +26,7 @@ type Sem struct {
 	Holdings  [SemSlots]struct{ Pid, N uint32 }
 }
 
-func (s *Sem) guard() { _ = Lock(context.Background(), &s.Guard) }
+func (s *Sem) guard()   { _ = Lock(context.Background(), &s.Guard) }
 func (s *Sem) unguard() { _ = Unlock(&s.Guard) }
 
 // Init sets the initial value; max 0 means unbounded.
