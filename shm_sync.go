@@ -446,11 +446,11 @@ func (c *Condition) Wait(ctx context.Context) error {
 		if !l.heldHere() {
 			return fmt.Errorf("mp: condition wait: %w", ErrNotOwner)
 		}
-		seq := c.c.Register()
+		t := c.c.Register()
 		if err := l.Release(); err != nil {
 			return err
 		}
-		werr := c.c.Await(ctx, seq)
+		werr := c.c.Await(ctx, t)
 		if err := l.Acquire(context.Background()); err != nil {
 			return err
 		}
@@ -463,12 +463,12 @@ func (c *Condition) Wait(ctx context.Context) error {
 		if !l.m.HeldBy(g) {
 			return fmt.Errorf("mp: condition wait: %w", ErrNotOwner)
 		}
-		seq := c.c.Register()
+		t := c.c.Register()
 		n, err := l.m.UnlockAll(g)
 		if err != nil {
 			return err
 		}
-		werr := c.c.Await(ctx, seq)
+		werr := c.c.Await(ctx, t)
 		err = l.m.Restore(context.Background(), g, n)
 		runtime.KeepAlive(l)
 		if err != nil {

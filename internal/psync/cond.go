@@ -6,66 +6,92 @@ import (
 	"github.com/mpgo/mp/internal/shm"
 )
 
-// Cond is a condition variable's waiting room. Notify hands out tokens, at most one per
-// registered sleeper; a sleeper returns from Await when it takes a token. Guard protects
-// Sleepers and Tokens; Seq changes on every Notify and is the word sleepers wait on.
+// CondCancelSlots is how many cancelled waits a condition remembers, so a later Notify
+// does not spend a wake-up on a waiter that left.
+const CondCancelSlots = 30
+
+// Cond is a condition variable's waiting room, with tickets as in the Go runtime's
+// notifyList: each waiter takes the next ticket (Enter), and Notify(n) moves Woken past
+// the next n tickets still waiting, so exactly the n longest waiters wake and a waiter that
+// comes later cannot take their turn. Guard protects the fields; Seq changes on every
+// Notify and is the word waiters sleep on.
 type Cond struct {
-	Guard    uint32
-	Seq      uint32
-	Sleepers uint32
-	Tokens   uint32
+	Guard     uint32
+	Seq       uint32
+	Enter     uint32
+	Woken     uint32
+	NCanceled uint32
+	Canceled  [CondCancelSlots]uint32
+	_         uint32
 }
 
 func (c *Cond) guard()   { _ = Lock(context.Background(), &c.Guard) }
 func (c *Cond) unguard() { _ = Unlock(&c.Guard) }
 
-// Register counts the caller as a sleeper; call it before releasing the user's lock.
+// Register takes a ticket; call it before releasing the user's lock.
 func (c *Cond) Register() uint32 {
 	c.guard()
-	c.Sleepers++
-	s := c.Seq
+	t := c.Enter
+	c.Enter++
 	c.unguard()
-	return s
+	return t
 }
 
-// Await sleeps until a Notify gives the caller a token (nil) or ctx is done (ctx.Err()).
-// A token that arrives with the cancellation wins.
-func (c *Cond) Await(ctx context.Context, seq uint32) error {
+// Await sleeps until a Notify reaches ticket t (nil) or ctx is done (ctx.Err()). A
+// notification that arrives with the cancellation wins.
+func (c *Cond) Await(ctx context.Context, t uint32) error {
 	wk := NewWaker(ctx, &c.Seq)
 	defer wk.Stop()
 	for {
 		c.guard()
-		if c.Tokens > 0 {
-			c.Tokens--
-			c.Sleepers--
+		if int32(c.Woken-t) > 0 {
 			c.unguard()
 			return nil
 		}
 		if err := ctx.Err(); err != nil {
-			c.Sleepers--
+			if t == c.Enter-1 {
+				c.Enter--
+			} else if c.NCanceled < CondCancelSlots {
+				c.Canceled[c.NCanceled] = t
+				c.NCanceled++
+			}
 			c.unguard()
 			return err
 		}
-		seq = c.Seq
+		seq := c.Seq
 		c.unguard()
 		_ = Sleep(ctx, &c.Seq, seq)
 	}
 }
 
-// Notify wakes up to n sleepers (all of them for n < 0) and returns how many it woke.
+// cancelledLocked reports whether ticket t left, forgetting it.
+func (c *Cond) cancelledLocked(t uint32) bool {
+	for i := range c.NCanceled {
+		if c.Canceled[i] == t {
+			c.NCanceled--
+			c.Canceled[i] = c.Canceled[c.NCanceled]
+			return true
+		}
+	}
+	return false
+}
+
+// Notify wakes up to n waiters (all of them for n < 0) and returns how many it woke.
 func (c *Cond) Notify(n int) int {
 	c.guard()
-	k := int(c.Sleepers - c.Tokens)
-	if n >= 0 && n < k {
-		k = n
+	woke := 0
+	for (n < 0 || woke < n) && c.Woken != c.Enter {
+		if !c.cancelledLocked(c.Woken) {
+			woke++
+		}
+		c.Woken++
 	}
-	if k <= 0 {
-		c.unguard()
-		return 0
+	if woke > 0 {
+		c.Seq++
 	}
-	c.Tokens += uint32(k)
-	c.Seq++
 	c.unguard()
-	shm.Wake(&c.Seq, k)
-	return k
+	if woke > 0 {
+		shm.Wake(&c.Seq, 1<<30)
+	}
+	return woke
 }
