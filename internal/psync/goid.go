@@ -1,10 +1,12 @@
+//go:build !amd64 && !arm64
+
 package psync
 
 import "runtime"
 
-// Goid returns the calling goroutine's id, parsed from its stack header. An RLock is
-// owned by a (pid, goroutine) pair, as Python's is owned by a thread. It costs about a
-// microsecond; only RLock pays it.
+// Goid returns a token for the calling goroutine: its id, parsed from its stack header
+// (about a microsecond). An RLock is owned by a (pid, goroutine) pair, as Python's is
+// owned by a thread.
 func Goid() uint64 {
 	var buf [64]byte
 	n := runtime.Stack(buf[:], false)
