@@ -72,6 +72,9 @@ func (l *Lock) Acquire(ctx context.Context) error {
 		return err
 	}
 	err := psync.Lock(ctx, l.w)
+	if err == nil || err == ErrOwnerDead {
+		l.seg.raceAcquire()
+	}
 	runtime.KeepAlive(l)
 	return err
 }
@@ -83,6 +86,9 @@ func (l *Lock) TryAcquire() bool {
 		return false
 	}
 	ok := psync.TryLock(l.w)
+	if ok {
+		l.seg.raceAcquire()
+	}
 	runtime.KeepAlive(l)
 	return ok
 }
@@ -92,6 +98,7 @@ func (l *Lock) Release() error {
 	if err := l.check(); err != nil {
 		return err
 	}
+	l.seg.raceRelease()
 	err := psync.Unlock(l.w)
 	runtime.KeepAlive(l)
 	return err
@@ -187,6 +194,9 @@ func (l *RLock) Acquire(ctx context.Context) error {
 		return err
 	}
 	err := l.m.Lock(ctx, psync.Goid())
+	if err == nil || err == ErrOwnerDead {
+		l.seg.raceAcquire()
+	}
 	runtime.KeepAlive(l)
 	return err
 }
@@ -197,6 +207,9 @@ func (l *RLock) TryAcquire() bool {
 		return false
 	}
 	ok := l.m.TryLock(psync.Goid())
+	if ok {
+		l.seg.raceAcquire()
+	}
 	runtime.KeepAlive(l)
 	return ok
 }
@@ -206,6 +219,7 @@ func (l *RLock) Release() error {
 	if err := l.check(); err != nil {
 		return err
 	}
+	l.seg.raceRelease()
 	err := l.m.Unlock(psync.Goid())
 	runtime.KeepAlive(l)
 	return err
@@ -295,6 +309,9 @@ func (s *Semaphore) Acquire(ctx context.Context) error {
 		return err
 	}
 	err := s.s.Acquire(ctx)
+	if err == nil || err == ErrOwnerDead {
+		s.seg.raceAcquire()
+	}
 	runtime.KeepAlive(s)
 	return err
 }
@@ -305,6 +322,9 @@ func (s *Semaphore) TryAcquire() bool {
 		return false
 	}
 	ok, _ := s.s.TryAcquire()
+	if ok {
+		s.seg.raceAcquire()
+	}
 	runtime.KeepAlive(s)
 	return ok
 }
@@ -315,6 +335,7 @@ func (s *Semaphore) Release() error {
 	if err := s.check(); err != nil {
 		return err
 	}
+	s.seg.raceRelease()
 	err := s.s.Release()
 	runtime.KeepAlive(s)
 	return err
@@ -464,12 +485,14 @@ func (c *Condition) Wait(ctx context.Context) error {
 			return fmt.Errorf("mp: condition wait: %w", ErrNotOwner)
 		}
 		t := c.c.Register()
+		l.seg.raceRelease()
 		n, err := l.m.UnlockAll(g)
 		if err != nil {
 			return err
 		}
 		werr := c.c.Await(ctx, t)
 		err = l.m.Restore(context.Background(), g, n)
+		l.seg.raceAcquire()
 		runtime.KeepAlive(l)
 		if err != nil {
 			return err
@@ -651,6 +674,7 @@ func (e *Event) Set() error {
 	if err := e.check(); err != nil {
 		return err
 	}
+	e.seg.raceRelease()
 	e.e.Set()
 	runtime.KeepAlive(e)
 	return nil
@@ -683,6 +707,9 @@ func (e *Event) Wait(ctx context.Context) error {
 		return err
 	}
 	err := e.e.Wait(ctx)
+	if err == nil {
+		e.seg.raceAcquire()
+	}
 	runtime.KeepAlive(e)
 	return err
 }
@@ -762,7 +789,9 @@ func (b *Barrier) Wait(ctx context.Context) (int, error) {
 	if err := b.check(); err != nil {
 		return 0, err
 	}
+	b.seg.raceRelease()
 	i, err := b.b.Wait(ctx)
+	b.seg.raceAcquire()
 	runtime.KeepAlive(b)
 	return i, err
 }
