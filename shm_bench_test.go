@@ -99,4 +99,5 @@ func BenchmarkLockContended2Proc(b *testing.B) {
 	}
 	total := mp.AtomicLoad(v) - before
 	b.ReportMetric(float64(total)/time.Since(start).Seconds(), "ops/s")
+	b.ReportMetric(float64(total-int64(b.N))/float64(total), "child-share")
 }
