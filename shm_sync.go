@@ -785,6 +785,8 @@ func (b *Barrier) check() error {
 // matching ErrBrokenBarrier if the barrier is broken, or breaks while waiting: by Abort,
 // by Reset, by a waiting party's process dying, or by a waiting party's ctx ending (that
 // party's error also matches ctx.Err(); as in Python, a timeout breaks the barrier).
+// A party whose process dies before it reaches Wait cannot be told from a slow one: give
+// Wait a ctx deadline if that can happen.
 func (b *Barrier) Wait(ctx context.Context) (int, error) {
 	if err := b.check(); err != nil {
 		return 0, err

@@ -30,6 +30,9 @@ var ErrOutOfRange = errs.New("out_of_range", "mp: index out of range")
 //	*v.Pointer() += 1
 //	l.Release()
 //
+// Load and Store go ahead when the lock's holder died holding it (they do not report
+// ErrOwnerDead; Lock().Acquire does).
+//
 // Integer Values also have lock-free atomics: AtomicAdd, AtomicLoad, AtomicStore,
 // AtomicCompareAndSwap (do not mix them with Pointer writes). Safe for concurrent use.
 type Value[T any] struct {
