@@ -395,7 +395,9 @@ type CondLock interface {
 
 // A Condition lets goroutines of any process wait until another notifies them, Python's
 // multiprocessing.Condition. Wait, WaitFor, Notify and NotifyAll must be called with the
-// Condition's lock held by the caller (ErrNotOwner otherwise). Safe for concurrent use.
+// Condition's lock held by the caller (ErrNotOwner otherwise). Notify(n) wakes the n
+// longest waiters; a waiter whose ctx ended no longer counts, but one whose process died
+// while waiting may absorb one wake-up. Safe for concurrent use.
 type Condition struct {
 	seg      *shmSeg
 	c        *psync.Cond
