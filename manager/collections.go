@@ -617,4 +617,3 @@ func (q *Queue[T]) get(ctx context.Context, try bool) (T, error) {
 
 // Len returns the number of items (Python's qsize).
 func (q *Queue[T]) Len(ctx context.Context) (int, error) { return length(ctx, &q.proxy) }
-

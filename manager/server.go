@@ -276,20 +276,22 @@ func (c *sconn) writeLoop() {
 		case <-c.done:
 			return
 		}
+		// Double buffering: senders append to out while buf is written; buf is never
+		// shared with out (spare is taken, not copied).
 		c.mu.Lock()
 		buf := c.out
-		c.out = c.spare[:0]
+		c.out, c.spare = c.spare[:0], nil
 		c.mu.Unlock()
-		if len(buf) == 0 {
-			continue
+		var err error
+		if len(buf) > 0 {
+			c.nc.SetWriteDeadline(time.Now().Add(c.srv.lim.WriteTimeout))
+			_, err = c.nc.Write(buf)
 		}
-		c.nc.SetWriteDeadline(time.Now().Add(c.srv.lim.WriteTimeout))
-		_, err := c.nc.Write(buf)
-		c.mu.Lock()
 		if cap(buf) <= 1<<20 {
+			c.mu.Lock()
 			c.spare = buf[:0]
+			c.mu.Unlock()
 		}
-		c.mu.Unlock()
 		if err != nil {
 			c.close("write: " + err.Error())
 			return

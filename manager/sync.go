@@ -264,10 +264,14 @@ func (b *Barrier) Reset(ctx context.Context) error {
 func (b *Barrier) Broken(ctx context.Context) (bool, error) { return flag(ctx, &b.proxy, op.OpBroken) }
 
 // Parties returns the number of parties.
-func (b *Barrier) Parties(ctx context.Context) (int, error) { return count(ctx, &b.proxy, op.OpParties) }
+func (b *Barrier) Parties(ctx context.Context) (int, error) {
+	return count(ctx, &b.proxy, op.OpParties)
+}
 
 // Waiting returns how many parties are waiting now.
-func (b *Barrier) Waiting(ctx context.Context) (int, error) { return count(ctx, &b.proxy, op.OpWaiting) }
+func (b *Barrier) Waiting(ctx context.Context) (int, error) {
+	return count(ctx, &b.proxy, op.OpWaiting)
+}
 
 func count(ctx context.Context, p *proxy, o op.Op) (int, error) {
 	resp, err := p.do(ctx, op.Request{Op: o})
