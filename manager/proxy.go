@@ -184,3 +184,49 @@ func decodeAll[T any](vals []wire.RawMessage) ([]T, error) {
 }
 
 func decodeInto(b []byte, ptr any) error { return wire.Unmarshal(b, ptr) }
+
+// Proxy is implemented by every proxy type (*Dict, *List, *Lock, *Object, ...).
+type Proxy interface {
+	base() *proxy
+	UnmarshalCBOR([]byte) error
+}
+
+func (p *proxy) base() *proxy { return p }
+
+// Publish makes the object behind p reachable by name, for clients that connect by
+// address and key and hold no proxy yet (Python registers a callable such as get_queue
+// for this). Publishing a name again replaces it.
+func (m *Manager) Publish(ctx context.Context, name string, p Proxy) error {
+	b := p.base()
+	if b.ref.ID == 0 {
+		return fmt.Errorf("mp: manager: publish %q: zero proxy", name)
+	}
+	_, err := m.c.call(ctx, &mgrproto.Request{Op: mgrproto.OpPublish, Name: name, Obj: b.ref.ID})
+	if err != nil {
+		return fmt.Errorf("mp: manager: publish %q: %w", name, err)
+	}
+	return nil
+}
+
+// Lookup sets p to the object published under name. p's type must match the object's
+// kind (a *Queue[T] for a queue, ...); a missing name is ErrNotFound.
+func (m *Manager) Lookup(ctx context.Context, name string, p Proxy) error {
+	resp, err := m.c.call(ctx, &mgrproto.Request{Op: mgrproto.OpLookup, Name: name})
+	if err != nil {
+		return fmt.Errorf("mp: manager: lookup %q: %w", name, err)
+	}
+	kind, err := decodeOne[string](resp)
+	if err != nil {
+		return err
+	}
+	ref := proxyRef{Network: m.network, Addr: m.addr, Key: m.key, ID: uint64(resp.Int), Kind: kind, TLS: m.tls}
+	enc, err := wire.Marshal(&ref)
+	if err != nil {
+		return err
+	}
+	if err := p.UnmarshalCBOR(enc); err != nil {
+		return fmt.Errorf("mp: manager: lookup %q: %w", name, err)
+	}
+	p.base().c.Store(m.c)
+	return nil
+}

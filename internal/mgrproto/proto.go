@@ -67,6 +67,8 @@ const (
 	OpParties
 	OpWaiting
 	OpValue
+	OpPublish // Name: the name; Obj: the object (Int 0) — or drop the name when Obj is 0
+	OpLookup  // Name: the name; reply Int: object id, Vals[0]: its kind
 	opMax
 )
 
@@ -79,6 +81,7 @@ var opNames = [...]string{
 	OpCAS: "cas", OpPut: "put", OpAcquire: "acquire", OpRelease: "release", OpLocked: "locked",
 	OpWait: "wait", OpNotify: "notify", OpIsSet: "isset", OpAbort: "abort", OpReset: "reset",
 	OpBroken: "broken", OpParties: "parties", OpWaiting: "waiting", OpValue: "value",
+	OpPublish: "publish", OpLookup: "lookup",
 }
 
 func (o Op) String() string {

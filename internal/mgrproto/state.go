@@ -26,8 +26,11 @@ type Reply struct {
 type State struct {
 	mu      sync.Mutex
 	objs    map[uint64]object
+	kinds   map[uint64]string
+	names   map[string]uint64
 	next    uint64
 	waiting map[waitKey]*waiter
+	parked  map[ConnID]int
 	out     []Reply
 }
 
@@ -61,7 +64,7 @@ type object interface {
 
 // NewState returns an empty object set.
 func NewState() *State {
-	return &State{objs: map[uint64]object{}, waiting: map[waitKey]*waiter{}}
+	return &State{objs: map[uint64]object{}, kinds: map[uint64]string{}, names: map[string]uint64{}, waiting: map[waitKey]*waiter{}, parked: map[ConnID]int{}}
 }
 
 // Handle runs one request of connection c and returns the replies to send. A parked
@@ -79,9 +82,28 @@ func (s *State) Handle(c ConnID, req *Request) []Reply {
 	case OpFree:
 		if o, ok := s.objs[req.Obj]; ok {
 			delete(s.objs, req.Obj)
+			delete(s.kinds, req.Obj)
 			o.free(s)
 		}
 		s.reply(c, Response{Seq: req.Seq, OK: true})
+	case OpPublish:
+		if req.Obj == 0 {
+			delete(s.names, req.Name)
+		} else if _, ok := s.objs[req.Obj]; ok {
+			s.names[req.Name] = req.Obj
+		} else {
+			s.reply(c, errResp(req.Seq, fmt.Errorf("%w (id %d)", ErrNoObject, req.Obj)))
+			break
+		}
+		s.reply(c, Response{Seq: req.Seq, OK: true})
+	case OpLookup:
+		id, ok := s.names[req.Name]
+		if _, live := s.objs[id]; !ok || !live {
+			s.reply(c, errResp(req.Seq, fmt.Errorf("%w: no object published as %q", ErrNotFound, req.Name)))
+			break
+		}
+		kind, _ := wire.Marshal(s.kinds[id])
+		s.reply(c, Response{Seq: req.Seq, OK: true, Int: int64(id), Vals: []wire.RawMessage{kind}})
 	case OpCancel:
 		if req.Int >= 0 {
 			if w, ok := s.waiting[waitKey{c, uint64(req.Int)}]; ok {
@@ -121,6 +143,7 @@ func (s *State) Disconnect(c ConnID) []Reply {
 			delete(s.waiting, k)
 		}
 	}
+	delete(s.parked, c)
 	for _, o := range s.objs {
 		o.disconnect(s, c)
 	}
@@ -138,9 +161,18 @@ func (s *State) Close() []Reply {
 		delete(s.objs, id)
 		o.free(s)
 	}
+	clear(s.kinds)
+	clear(s.names)
 	out := s.out
 	s.out = nil
 	return out
+}
+
+// Parked returns how many requests of connection c are parked.
+func (s *State) Parked(c ConnID) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.parked[c]
 }
 
 // Len returns the number of objects held.
@@ -156,12 +188,19 @@ func (s *State) reply(c ConnID, r Response) { s.out = append(s.out, Reply{Conn: 
 func (s *State) park(c ConnID, req *Request, o object) *waiter {
 	w := &waiter{conn: c, req: req, obj: o}
 	s.waiting[waitKey{c, req.Seq}] = w
+	s.parked[c]++
 	return w
 }
 
 // finish answers a parked waiter.
 func (s *State) finish(w *waiter, r Response) {
-	delete(s.waiting, waitKey{w.conn, w.req.Seq})
+	k := waitKey{w.conn, w.req.Seq}
+	if _, ok := s.waiting[k]; ok {
+		delete(s.waiting, k)
+		if s.parked[w.conn]--; s.parked[w.conn] <= 0 {
+			delete(s.parked, w.conn)
+		}
+	}
 	r.Seq = w.req.Seq
 	s.reply(w.conn, r)
 }
@@ -268,6 +307,7 @@ func (s *State) create(req *Request) Response {
 	}
 	s.next++
 	s.objs[s.next] = o
+	s.kinds[s.next] = req.Name
 	return Response{Seq: req.Seq, Int: int64(s.next), OK: true}
 }
 

@@ -359,3 +359,16 @@ func TestBadRequests(t *testing.T) {
 		t.Fatal("unknown op decoded")
 	}
 }
+
+func TestPublishLookup(t *testing.T) {
+	h := newHarness(t)
+	q := h.create(KindQueue, 0)
+	h.ok(1, Request{Op: OpPublish, Name: "jobs", Obj: q})
+	r := h.ok(2, Request{Op: OpLookup, Name: "jobs"})
+	if uint64(r.Int) != q || dec[string](t, r.Vals[0]) != KindQueue {
+		t.Fatalf("lookup: %+v", r)
+	}
+	if r := h.call(2, Request{Op: OpLookup, Name: "nope"}); !errors.Is(errs.Decode(r.Err), ErrNotFound) {
+		t.Fatal("lookup of a missing name")
+	}
+}
