@@ -114,6 +114,8 @@ type sconn struct {
 	nc  net.Conn
 	srv *server
 
+	wmu     sync.Mutex // serialises writes to nc
+	inline  []byte     // the reader's reply buffer
 	mu      sync.Mutex
 	out     []byte // encoded response frames waiting for the writer
 	spare   []byte
@@ -214,7 +216,32 @@ func (c *sconn) readLoop() string {
 		if err != nil {
 			return err.Error()
 		}
-		s.dispatch(s.state.Handle(c.id, req))
+		replies := s.state.Handle(c.id, req)
+		// Replies to this connection are written here, at once; others go to their
+		// connection's writer.
+		own := c.inline[:0]
+		for i := range replies {
+			if replies[i].Conn == c.id {
+				var err error
+				if own, err = c.appendReply(own, &replies[i].Resp); err != nil {
+					s.log.Error("mp: manager reply does not encode", "err", err)
+				}
+			} else {
+				s.dispatch(replies[i : i+1])
+			}
+		}
+		if len(own) > 0 {
+			c.wmu.Lock()
+			c.nc.SetWriteDeadline(time.Now().Add(s.lim.WriteTimeout))
+			_, err := c.nc.Write(own)
+			c.wmu.Unlock()
+			if err != nil {
+				return "write: " + err.Error()
+			}
+		}
+		if cap(own) <= 1<<20 {
+			c.inline = own
+		}
 		if req.Op == mgrproto.OpShutdown {
 			s.shutdownOnce.Do(func() { close(s.shutdown) })
 		}
@@ -244,24 +271,29 @@ func (s *server) dispatch(replies []mgrproto.Reply) {
 	}
 }
 
+// appendReply appends r as a frame; a reply too large for the client to accept becomes
+// an error reply.
+func (c *sconn) appendReply(dst []byte, r *mgrproto.Response) ([]byte, error) {
+	before := len(dst)
+	dst, err := mgrproto.AppendResponseFrame(dst, r)
+	if err != nil {
+		return dst[:before], err
+	}
+	if len(dst)-before-wire.HeaderSize > c.srv.lim.MaxFrame {
+		return mgrproto.AppendResponseFrame(dst[:before], &mgrproto.Response{Seq: r.Seq, Err: errWire(wire.ErrFrameTooLarge)})
+	}
+	return dst, nil
+}
+
 func (c *sconn) send(r *mgrproto.Response) {
 	c.mu.Lock()
 	var err error
-	before := len(c.out)
-	c.out, err = mgrproto.AppendResponseFrame(c.out, r)
+	c.out, err = c.appendReply(c.out, r)
+	c.mu.Unlock()
 	if err != nil {
-		c.mu.Unlock()
 		c.srv.log.Error("mp: manager reply does not encode", "err", err)
 		return
 	}
-	if len(c.out)-before-wire.HeaderSize > c.srv.lim.MaxFrame {
-		// Too large for the client to accept: answer with an error instead.
-		c.out = c.out[:before]
-		c.mu.Unlock()
-		c.send(&mgrproto.Response{Seq: r.Seq, Err: errWire(wire.ErrFrameTooLarge)})
-		return
-	}
-	c.mu.Unlock()
 	select {
 	case c.wake <- struct{}{}:
 	default:
@@ -284,8 +316,10 @@ func (c *sconn) writeLoop() {
 		c.mu.Unlock()
 		var err error
 		if len(buf) > 0 {
+			c.wmu.Lock()
 			c.nc.SetWriteDeadline(time.Now().Add(c.srv.lim.WriteTimeout))
 			_, err = c.nc.Write(buf)
+			c.wmu.Unlock()
 		}
 		if cap(buf) <= 1<<20 {
 			c.mu.Lock()
