@@ -35,6 +35,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sync"
 	"time"
 
@@ -64,6 +65,7 @@ type config struct {
 	tls       *tls.Config
 	lim       limits
 	log       *slog.Logger
+	procs     int
 }
 
 // WithInProcess runs the server in goroutines of this process instead of a child.
@@ -169,6 +171,19 @@ func WithReadTimeout(d time.Duration) Option {
 	}
 }
 
+// WithServerProcs sets GOMAXPROCS of a server started in a child process (default 1).
+// Every operation runs under one lock, so more rarely helps; one thread avoids waking
+// others for each request, which halves the round trip on small machines.
+func WithServerProcs(n int) Option {
+	return func(c *config) error {
+		if n <= 0 {
+			return fmt.Errorf("mp: manager.WithServerProcs(%d): must be positive", n)
+		}
+		c.procs = n
+		return nil
+	}
+}
+
 // WithLogger receives the server's records: each refused or dropped connection with its
 // reason (never the key). An in-process server logs to it; a server in a child process
 // logs warnings to the child's stderr. The default discards records.
@@ -209,7 +224,7 @@ func (m *Manager) Key() []byte { return append([]byte(nil), m.key...) }
 func (m *Manager) String() string { return "manager(" + m.network + ":" + m.addr + ")" }
 
 func newConfig(opts []Option) (*config, error) {
-	c := &config{lim: defaultLimits, log: slog.New(slog.DiscardHandler)}
+	c := &config{lim: defaultLimits, log: slog.New(slog.DiscardHandler), procs: 1}
 	for _, o := range opts {
 		if err := o(c); err != nil {
 			return nil, err
@@ -293,9 +308,10 @@ func (l *listenerFile) UnmarshalCBOR(b []byte) error {
 }
 
 type serveArg struct {
-	L   *listenerFile `cbor:"1,keyasint"`
-	Key []byte        `cbor:"2,keyasint"`
-	Lim limits        `cbor:"3,keyasint"`
+	L     *listenerFile `cbor:"1,keyasint"`
+	Key   []byte        `cbor:"2,keyasint"`
+	Lim   limits        `cbor:"3,keyasint"`
+	Procs int           `cbor:"4,keyasint"`
 }
 
 var serveFunc = mp.RegisterCtx("manager.serve", serveChild)
@@ -303,6 +319,7 @@ var serveFunc = mp.RegisterCtx("manager.serve", serveChild)
 // serveChild is the server's child process: it serves until a client asks it to stop or
 // its parent goes away (mp exits a child whose parent died).
 func serveChild(ctx context.Context, a serveArg) (struct{}, error) {
+	runtime.GOMAXPROCS(a.Procs)
 	ln, err := net.FileListener(a.L.f.F)
 	a.L.f.F.Close()
 	if err != nil {
@@ -330,7 +347,7 @@ func (m *Manager) startChild(ln net.Listener, cfg *config) error {
 		return fmt.Errorf("mp: manager: %w", err)
 	}
 	defer f.Close()
-	m.proc = mp.NewProcess(serveFunc, serveArg{L: &listenerFile{wire.NewFile(f)}, Key: cfg.key, Lim: cfg.lim},
+	m.proc = mp.NewProcess(serveFunc, serveArg{L: &listenerFile{wire.NewFile(f)}, Key: cfg.key, Lim: cfg.lim, Procs: cfg.procs},
 		mp.WithName("SyncManager"))
 	if err := m.proc.Start(); err != nil {
 		return fmt.Errorf("mp: manager: %w", err)
