@@ -468,7 +468,11 @@ func (p *Pool) startWorker() error {
 	p.live++
 	p.goroutines.Add(2)
 	p.cond.Broadcast()
+	terminated := p.state == poolTerminated
 	p.mu.Unlock()
+	if terminated {
+		conn.kill() // Terminate ran while it started: its receiver settles it
+	}
 	p.logf("mp: pool worker started", "pid", w.pid, "name", name)
 	go w.sendLoop()
 	go w.recvLoop()

@@ -56,7 +56,7 @@ func poolBarLine(done, total int, elapsed time.Duration, width int) string {
 	}
 	eta := "?"
 	if rate > 0 {
-		eta = (time.Duration(float64(total-done)/rate*float64(time.Second))).Round(time.Second).String()
+		eta = (time.Duration(float64(total-done) / rate * float64(time.Second))).Round(time.Second).String()
 	}
 	return fmt.Sprintf("[%s%s] %3.0f%% %d/%d %.0f/s ETA %s ", strings.Repeat("#", fill), strings.Repeat(".", width-fill),
 		frac*100, done, total, rate, eta)
