@@ -1,13 +1,9 @@
 package mp_test
 
 import (
-	"os"
 	"testing"
 
-	"github.com/mpgo/mp"
+	"github.com/mpgo/mp/mptest"
 )
 
-func TestMain(m *testing.M) {
-	mp.Main()
-	os.Exit(m.Run())
-}
+func TestMain(m *testing.M) { mptest.Main(m) }
