@@ -443,6 +443,36 @@ type poolWorker struct {
 	killedFor poolJob                   // killed to cancel this job
 	lastWord  sched.Progress
 	lastSeen  time.Time
+	sentAt    []time.Time   // when each inflight task was sent
+	lastEnd   time.Time     // when the last task ended
+	service   time.Duration // moving average of a task's time in the worker
+}
+
+// poolFastTask is the task time under which a worker pipelines small tasks deeply.
+const poolFastTask = 200 * time.Microsecond
+
+// mayTakeLocked reports whether w may take another task of n items now.
+func (w *poolWorker) mayTakeLocked(n int) bool {
+	if len(w.inflight) == 0 {
+		return true
+	}
+	for o := range w.p.workers {
+		if o != w && len(o.inflight) == 0 && !o.dead && !o.closing &&
+			(w.p.cfg.maxTasks == 0 || o.sent < w.p.cfg.maxTasks) {
+			return false // an idle worker takes it
+		}
+	}
+	return sched.Admit(len(w.inflight), w.items, n, w.service < poolFastTask)
+}
+
+// endedLocked records the time the head task took.
+func (w *poolWorker) endedLocked(now time.Time) {
+	start := w.sentAt[0]
+	if w.lastEnd.After(start) {
+		start = w.lastEnd
+	}
+	w.lastEnd = now
+	w.service = (w.service + now.Sub(start)) / 2
 }
 
 func (p *Pool) startWorker() error {
@@ -462,7 +492,7 @@ func (p *Pool) startWorker() error {
 	if err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}
-	w := &poolWorker{p: p, conn: conn, pid: conn.pid()}
+	w := &poolWorker{p: p, conn: conn, pid: conn.pid(), service: 10 * time.Millisecond}
 	p.mu.Lock()
 	p.workers[w] = struct{}{}
 	p.live++
@@ -503,7 +533,7 @@ func (w *poolWorker) sendLoop() {
 				w.conn.closeSend()
 				return
 			}
-			if !maxed && p.queue.Len() > 0 && sched.Admit(len(w.inflight), w.items, 1) {
+			if !maxed && p.queue.Len() > 0 && w.mayTakeLocked(1) {
 				break
 			}
 			p.cond.Wait()
@@ -514,11 +544,12 @@ func (w *poolWorker) sendLoop() {
 			if t.Job.cancelled() {
 				continue
 			}
-			if !sched.Admit(len(w.inflight), w.items, t.Len()) {
+			if !w.mayTakeLocked(t.Len()) {
 				p.queue.PushFront(t)
 				break
 			}
 			p.nextSeq++
+			w.sentAt = append(w.sentAt, time.Now())
 			w.inflight = append(w.inflight, sched.Inflight[poolJob]{Task: t, Seq: uint32(p.nextSeq)})
 			w.seqs = append(w.seqs, p.nextSeq)
 			w.items += t.Len()
@@ -579,6 +610,7 @@ func (w *poolWorker) dropUnsent(bad []*sched.Task[poolJob], errs []error) bool {
 			if w.inflight[k].Task == t {
 				w.inflight = append(w.inflight[:k], w.inflight[k+1:]...)
 				w.seqs = append(w.seqs[:k], w.seqs[k+1:]...)
+				w.sentAt = append(w.sentAt[:k], w.sentAt[k+1:]...)
 				w.items -= t.Len()
 				w.sent--
 				break
@@ -693,11 +725,13 @@ func (w *poolWorker) handle(kind byte, b []byte) bool {
 	w.inflight[0].Done = done
 	if end {
 		w.items -= t.Len()
+		w.endedLocked(time.Now())
 		w.inflight[0] = sched.Inflight[poolJob]{}
 		w.inflight = w.inflight[1:]
 		w.seqs = w.seqs[1:]
+		w.sentAt = w.sentAt[1:]
 		if len(w.inflight) == 0 {
-			w.inflight, w.seqs = w.inflight[:0:0], w.seqs[:0:0]
+			w.inflight, w.seqs, w.sentAt = w.inflight[:0:0], w.seqs[:0:0], w.sentAt[:0:0]
 		}
 		p.cond.Broadcast()
 	}
@@ -715,7 +749,7 @@ func (w *poolWorker) lost(serviceErr error) {
 	w.dead = true
 	w.conn.release()
 	inflight := w.inflight
-	w.inflight, w.seqs, w.items = nil, nil, 0
+	w.inflight, w.seqs, w.sentAt, w.items = nil, nil, nil, 0
 	delete(p.workers, w)
 	p.live--
 	state := p.state

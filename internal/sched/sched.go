@@ -113,9 +113,11 @@ func (q *Queue[J]) Remove(drop func(*Task[J]) bool) []*Task[J] {
 }
 
 // Admit reports whether a worker holding inflight tasks of inflightItems items in all may
-// take another task of n items. Every worker may hold two tasks, so the next is ready when
-// one ends; small tasks (single applies) pipeline deeper so their round trips overlap.
-func Admit(inflight, inflightItems, n int) bool {
+// take another task of n items, when no other worker is idle (an idle worker takes it
+// instead). A worker may hold two tasks, so the next is ready when one ends; when its
+// tasks are fast (their round trip dominates), small ones pipeline deeper so that round
+// trips overlap. Slow tasks never queue deeper behind each other.
+func Admit(inflight, inflightItems, n int, fast bool) bool {
 	const (
 		maxTasks       = 64
 		smallItems     = 64
@@ -124,7 +126,7 @@ func Admit(inflight, inflightItems, n int) bool {
 	if inflight < alwaysInFlight {
 		return true
 	}
-	return inflight < maxTasks && inflightItems+n <= smallItems
+	return fast && inflight < maxTasks && inflightItems+n <= smallItems
 }
 
 // Unknown is the running position when the worker's progress cannot be read.

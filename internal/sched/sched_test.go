@@ -61,14 +61,17 @@ func TestQueue(t *testing.T) {
 }
 
 func TestAdmit(t *testing.T) {
-	if !Admit(0, 0, 1_000_000) || !Admit(1, 125_000, 125_000) {
+	if !Admit(0, 0, 1_000_000, false) || !Admit(1, 125_000, 125_000, false) {
 		t.Fatal("a worker must always hold two tasks")
 	}
-	if Admit(2, 250_000, 1) {
+	if Admit(2, 250_000, 1, true) {
 		t.Fatal("big tasks must not pipeline deeper")
 	}
-	if !Admit(10, 10, 1) || Admit(64, 64, 1) {
-		t.Fatal("small tasks pipeline up to the cap")
+	if !Admit(10, 10, 1, true) || Admit(64, 64, 1, true) {
+		t.Fatal("small fast tasks pipeline up to the cap")
+	}
+	if Admit(2, 2, 1, false) {
+		t.Fatal("slow tasks must not pipeline deeper")
 	}
 }
 
