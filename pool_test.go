@@ -45,11 +45,11 @@ var (
 		}
 		return 2 * x
 	})
-	tChanRes = mp.RegisterFunc("test.pool.chanres", func(x int) chan int {
+	tChanRes = mp.RegisterFunc("test.pool.chanres", func(x int) any {
 		if x == 1 {
 			return make(chan int)
 		}
-		return nil
+		return x
 	})
 )
 

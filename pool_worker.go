@@ -133,7 +133,11 @@ func poolAppendResults[R any](out *poolWorkerOut, seq uint64, pos int, results [
 	start := len(out.buf)
 	out.buf = append(out.buf, make([]byte, wire.HeaderSize+poolResultsHdr)...)
 	var err error
-	out.buf, err = wire.AppendMarshal(out.buf, results)
+	if len(results) == 0 {
+		out.buf = append(out.buf, 0x80) // the empty array, whatever R is
+	} else {
+		out.buf, err = wire.AppendMarshal(out.buf, results)
+	}
 	if err == nil {
 		h := out.buf[start:]
 		wire.PutHeader(h, kindPoolResults, len(out.buf)-start-wire.HeaderSize)
