@@ -8,7 +8,6 @@ import (
 	"sync/atomic"
 
 	"github.com/mpgo/mp/internal/sched"
-	"github.com/mpgo/mp/internal/wire"
 )
 
 // Imap runs fn on the items in the pool's workers and yields the results in the order of
@@ -68,7 +67,7 @@ func (j *poolImapJob[A, R]) chunkOf(i int) *poolImapChunk[A, R] {
 
 func (j *poolImapJob[A, R]) encode(dst []byte, lo, hi int) ([]byte, error) {
 	c := j.chunkOf(lo)
-	return wire.AppendMarshal(dst, c.items[lo-c.base:hi-c.base])
+	return poolEncodeSlice(dst, c.items[lo-c.base:hi-c.base])
 }
 
 func (j *poolImapJob[A, R]) deliver(lo, n int, b []byte) {
@@ -76,7 +75,7 @@ func (j *poolImapJob[A, R]) deliver(lo, n int, b []byte) {
 	dst := c.results[lo-c.base : lo-c.base+n : lo-c.base+n]
 	sub := dst
 	var failed []poolImapEvent
-	if err := wire.Unmarshal(b, &sub); err != nil || len(sub) != n {
+	if err := poolDecodeSlice(b, &sub); err != nil || len(sub) != n {
 		poolDeliverEach(dst, lo, b, func(i int, err error) { failed = append(failed, poolImapEvent{i, 1, err}) })
 	} else if n > 0 && &sub[0] != &dst[0] {
 		copy(dst, sub)

@@ -190,12 +190,12 @@ func (j *poolMapJob[A, R]) fnName() string  { return j.fn }
 func (j *poolMapJob[A, R]) cancelled() bool { return j.stop.Load() }
 
 func (j *poolMapJob[A, R]) encode(dst []byte, lo, hi int) ([]byte, error) {
-	return wire.AppendMarshal(dst, j.items[lo:hi])
+	return poolEncodeSlice(dst, j.items[lo:hi])
 }
 
 func (j *poolMapJob[A, R]) deliver(lo, n int, b []byte) {
 	sub := j.results[lo : lo+n : lo+n]
-	if err := wire.Unmarshal(b, &sub); err != nil || len(sub) != n {
+	if err := poolDecodeSlice(b, &sub); err != nil || len(sub) != n {
 		poolDeliverEach(j.results[lo:lo+n], lo, b, j.failOne)
 	} else if n > 0 && &sub[0] != &j.results[lo] {
 		copy(j.results[lo:lo+n], sub)

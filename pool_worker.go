@@ -13,6 +13,7 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/mpgo/mp/internal/batch"
 	"github.com/mpgo/mp/internal/errs"
 	"github.com/mpgo/mp/internal/shm"
 	"github.com/mpgo/mp/internal/wire"
@@ -80,7 +81,7 @@ func newPoolBatch[A, R any](call func(context.Context, A) (R, error)) poolBatchF
 	return func(ctx context.Context, run *poolRun, payload []byte) {
 		run.at(poolPosDecoding)
 		var items []A
-		if err := wire.Unmarshal(payload, &items); err != nil {
+		if err := poolDecodeSlice(payload, &items); err != nil {
 			run.out.batchErr(run.seq, 0, fmt.Errorf("mp: pool worker: decode items: %w", err))
 			return
 		}
@@ -136,7 +137,7 @@ func poolAppendResults[R any](out *poolWorkerOut, seq uint64, pos int, results [
 	if len(results) == 0 {
 		out.buf = append(out.buf, 0x80) // the empty array, whatever R is
 	} else {
-		out.buf, err = wire.AppendMarshal(out.buf, results)
+		out.buf, err = poolEncodeSlice(out.buf, results)
 	}
 	if err == nil {
 		h := out.buf[start:]
@@ -159,6 +160,22 @@ func poolAppendResults[R any](out *poolWorkerOut, seq uint64, pos int, results [
 	for i := range results {
 		poolAppendResults(out, seq, pos+i, results[i:i+1], last && i == len(results)-1)
 	}
+}
+
+// poolEncodeSlice appends the CBOR array of s: by hand for scalars, else by the codec.
+func poolEncodeSlice[T any](dst []byte, s []T) ([]byte, error) {
+	if out, ok := batch.Append(dst, s); ok {
+		return out, nil
+	}
+	return wire.AppendMarshal(dst, s)
+}
+
+// poolDecodeSlice decodes a CBOR array into *dst, reusing its backing array.
+func poolDecodeSlice[T any](b []byte, dst *[]T) error {
+	if batch.Decode(b, dst) {
+		return nil
+	}
+	return wire.Unmarshal(b, dst)
 }
 
 func poolBool(b bool) byte {
