@@ -85,48 +85,75 @@ func newPoolBatch[A, R any](call func(context.Context, A) (R, error)) poolBatchF
 			run.out.batchErr(run.seq, 0, fmt.Errorf("mp: pool worker: decode items: %w", err))
 			return
 		}
-		results := make([]R, 0, len(items))
-		from := 0 // position of results[0]
-		for i := range items {
-			if run.stop.Load() {
-				if len(results) > 0 {
-					poolAppendResults(run.out, run.seq, from, results, false)
-				}
-				run.out.batchErr(run.seq, i, context.Canceled)
-				return
-			}
-			if run.flush.Load() {
-				run.flush.Store(false)
-				if len(results) > 0 {
-					poolAppendResults(run.out, run.seq, from, results, false)
-					results, from = results[:0], i
-					run.out.write()
-				}
-			}
-			run.at(uint32(i))
-			r, err := poolCallItem(ctx, call, items[i])
-			if err != nil {
-				if len(results) > 0 {
-					poolAppendResults(run.out, run.seq, from, results, false)
-					results = results[:0]
-				}
-				run.out.itemErr(run.seq, i, err)
-				from = i + 1
-				continue
-			}
-			results = append(results, r)
+		b := poolBatch[A, R]{run: run, call: call, items: items, results: make([]R, 0, len(items))}
+		for b.next < len(items) && !b.stopped {
+			b.span(ctx)
 		}
-		poolAppendResults(run.out, run.seq, from, results, true)
+		if b.stopped {
+			return
+		}
+		poolAppendResults(run.out, run.seq, b.from, b.results, true)
 	}
 }
 
-func poolCallItem[A, R any](ctx context.Context, call func(context.Context, A) (R, error), a A) (r R, err error) {
+// poolBatch is the state of one batch in a worker.
+type poolBatch[A, R any] struct {
+	run     *poolRun
+	call    func(context.Context, A) (R, error)
+	items   []A
+	results []R // results of the items from position from
+	from    int
+	next    int // the next item to run
+	stopped bool
+}
+
+// span runs items from b.next until the end of the batch, a cancellation, or a panic,
+// which fails the item that raised it; a defer per span rather than per item.
+func (b *poolBatch[A, R]) span(ctx context.Context) {
+	run := b.run
 	defer func() {
 		if x := recover(); x != nil {
-			err = &PanicError{Value: fmt.Sprint(x), Stack: string(debug.Stack()), Pid: os.Getpid()}
+			b.failed(b.next, &PanicError{Value: fmt.Sprint(x), Stack: string(debug.Stack()), Pid: os.Getpid()})
+			b.next++
 		}
 	}()
-	return call(ctx, a)
+	for b.next < len(b.items) {
+		i := b.next
+		if run.stop.Load() {
+			if len(b.results) > 0 {
+				poolAppendResults(run.out, run.seq, b.from, b.results, false)
+			}
+			run.out.batchErr(run.seq, i, context.Canceled)
+			b.stopped = true
+			return
+		}
+		if run.flush.Load() {
+			run.flush.Store(false)
+			if len(b.results) > 0 {
+				poolAppendResults(run.out, run.seq, b.from, b.results, false)
+				b.results, b.from = b.results[:0], i
+				run.out.write()
+			}
+		}
+		run.at(uint32(i))
+		r, err := b.call(ctx, b.items[i])
+		if err != nil {
+			b.failed(i, err)
+		} else {
+			b.results = append(b.results, r)
+		}
+		b.next++
+	}
+}
+
+// failed sends the results so far, then item i's error.
+func (b *poolBatch[A, R]) failed(i int, err error) {
+	if len(b.results) > 0 {
+		poolAppendResults(b.run.out, b.run.seq, b.from, b.results, false)
+		b.results = b.results[:0]
+	}
+	b.run.out.itemErr(b.run.seq, i, err)
+	b.from = i + 1
 }
 
 // poolAppendResults appends a results frame; results the codec refuses fail one by one.

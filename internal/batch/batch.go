@@ -12,8 +12,12 @@ import (
 // MaxElements bounds the arrays Decode accepts (the generic decoder's limit).
 const MaxElements = 1 << 26
 
-type signed interface{ ~int | ~int8 | ~int16 | ~int32 | ~int64 }
-type unsigned interface{ ~uint | ~uint16 | ~uint32 | ~uint64 | ~uintptr }
+type signed interface {
+	~int | ~int8 | ~int16 | ~int32 | ~int64
+}
+type unsigned interface {
+	~uint | ~uint16 | ~uint32 | ~uint64 | ~uintptr
+}
 
 // Append appends the CBOR array of s to dst. ok is false, and dst unchanged, when T has
 // no fast path ([]uint8 has none: it is a byte string to CBOR).
