@@ -9,7 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"sync"
-	"sync/atomic"
+
 	"syscall"
 	"time"
 
@@ -228,11 +228,20 @@ func newPool(cfg poolConfig, tr poolTransport) (*Pool, error) {
 	}
 	p := &Pool{cfg: cfg, transport: tr, workers: map[*poolWorker]struct{}{}, done: make(chan struct{})}
 	p.cond.L = &p.mu
+	// Workers start in parallel: most of a start is the child's exec and runtime start.
+	errc := make(chan error, cfg.workers)
 	for range cfg.workers {
-		if err := p.startWorker(); err != nil {
-			p.Terminate()
-			return nil, fmt.Errorf("mp: new pool: %w", err)
+		go func() { errc <- p.startWorker() }()
+	}
+	var startErr error
+	for range cfg.workers {
+		if err := <-errc; err != nil && startErr == nil {
+			startErr = err
 		}
+	}
+	if startErr != nil {
+		p.Terminate()
+		return nil, fmt.Errorf("mp: new pool: %w", startErr)
 	}
 	if cfg.taskTimeout > 0 {
 		p.goroutines.Add(1)
@@ -888,10 +897,4 @@ type poolJob interface {
 	fail(lo, hi int, err error)
 	// cancelled reports whether the job no longer wants results.
 	cancelled() bool
-}
-
-// poolCounter is an atomic counter padded to its own cache line.
-type poolCounter struct {
-	atomic.Int64
-	_ [56]byte
 }

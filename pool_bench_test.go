@@ -19,7 +19,7 @@ var tBenchSpin = mp.RegisterFunc("test.pool.spin", func(n int) int {
 	return x
 })
 
-// BenchmarkPoolStart: NewPool with 2 workers until the first result arrives.
+// BenchmarkPoolStart: NewPool with 2 workers, the first result, Close and Wait.
 func BenchmarkPoolStart(b *testing.B) {
 	ctx := b.Context()
 	for b.Loop() {
@@ -30,9 +30,10 @@ func BenchmarkPoolStart(b *testing.B) {
 		if _, err := mp.Apply(ctx, p, tSquare, 2); err != nil {
 			b.Fatal(err)
 		}
-		b.StopTimer()
-		p.Terminate()
-		b.StartTimer()
+		p.Close()
+		if err := p.Wait(ctx); err != nil {
+			b.Fatal(err)
+		}
 	}
 	b.ReportMetric(float64(b.Elapsed().Microseconds())/1000/float64(b.N), "ms/start")
 }

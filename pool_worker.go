@@ -293,7 +293,6 @@ func poolServe(ctx context.Context, ctrl *os.File, argBytes []byte) error {
 			return fmt.Errorf("mp: pool initializer %q: %w", arg.Init, err)
 		}
 	}
-	debug.FreeOSMemory()
 
 	var (
 		mu        sync.Mutex
