@@ -38,6 +38,12 @@ var (
 		}
 		return x + 1, nil
 	})
+	tPanicAt3 = mp.RegisterFunc("test.pool.panicat3", func(x int) int {
+		if x == 3 {
+			panic("three")
+		}
+		return x * 10
+	})
 	tKillSelf = mp.RegisterFunc("test.pool.killself", func(x int) int {
 		if x == 500 {
 			syscall.Kill(os.Getpid(), syscall.SIGKILL)
@@ -157,6 +163,14 @@ func TestPoolItemErrors(t *testing.T) {
 	var wl *mp.WorkerLostError
 	if !errors.As(me.Errors[2].Err, &wl) || wl.Code != 7 || !errors.Is(err, mp.ErrWorkerLost) {
 		t.Fatalf("item 6: %v, want WorkerLostError with code 7", me.Errors[2].Err)
+	}
+	// A panic in a plain function, in the middle of a batch.
+	got, err = mp.Map(ctx, p, tPanicAt3, []int{1, 2, 3, 4, 5}, mp.WithChunkSize(5))
+	if !errors.As(err, &me) || len(me.Errors) != 1 || me.Errors[0].Index != 2 || !errors.As(err, &pe) || pe.Value != "three" {
+		t.Fatalf("Map with a panic = %v", err)
+	}
+	if !slices.Equal(got, []int{10, 20, 0, 40, 50}) {
+		t.Fatalf("results %v", got)
 	}
 	// The pool still works.
 	if v, err := mp.Apply(ctx, p, tSquare, 3); err != nil || v != 9 {

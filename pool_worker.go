@@ -76,30 +76,44 @@ func (r *poolRun) at(pos uint32) {
 	*r.prog = uint64(uint32(r.seq))<<32 | uint64(pos)
 }
 
-// newPoolBatch returns the typed batch runner of a registered function.
-func newPoolBatch[A, R any](call func(context.Context, A) (R, error)) poolBatchFunc {
+// newPoolBatch returns the typed batch runner of a registered function. fn is the
+// function as registered: when it is a plain func(A) R, items call it directly.
+func newPoolBatch[A, R any](call func(context.Context, A) (R, error), fn any) poolBatchFunc {
+	plain, _ := fn.(func(A) R)
+	// Buffers reused from batch to batch: a worker runs one batch at a time.
+	var items []A
+	var results []R
 	return func(ctx context.Context, run *poolRun, payload []byte) {
 		run.at(poolPosDecoding)
-		var items []A
 		if err := poolDecodeSlice(payload, &items); err != nil {
 			run.out.batchErr(run.seq, 0, fmt.Errorf("mp: pool worker: decode items: %w", err))
 			return
 		}
-		b := poolBatch[A, R]{run: run, call: call, items: items, results: make([]R, 0, len(items))}
+		b := poolBatch[A, R]{run: run, call: call, plain: plain, items: items, results: results[:0]}
 		for b.next < len(items) && !b.stopped {
 			b.span(ctx)
 		}
-		if b.stopped {
-			return
+		if !b.stopped {
+			poolAppendResults(run.out, run.seq, b.from, b.results, true)
 		}
-		poolAppendResults(run.out, run.seq, b.from, b.results, true)
+		if cap(items) > poolReuseMax {
+			items = nil
+		}
+		results = b.results
+		if cap(results) > poolReuseMax {
+			results = nil
+		}
 	}
 }
+
+// poolReuseMax is the largest batch buffer a worker keeps between batches.
+const poolReuseMax = 1 << 20
 
 // poolBatch is the state of one batch in a worker.
 type poolBatch[A, R any] struct {
 	run     *poolRun
 	call    func(context.Context, A) (R, error)
+	plain   func(A) R // set for a function registered with RegisterFunc
 	items   []A
 	results []R // results of the items from position from
 	from    int
@@ -108,7 +122,7 @@ type poolBatch[A, R any] struct {
 }
 
 // span runs items from b.next until the end of the batch, a cancellation, or a panic,
-// which fails the item that raised it; a defer per span rather than per item.
+// which fails the item that raised it: a defer per span rather than per item.
 func (b *poolBatch[A, R]) span(ctx context.Context) {
 	run := b.run
 	defer func() {
@@ -117,11 +131,13 @@ func (b *poolBatch[A, R]) span(ctx context.Context) {
 			b.next++
 		}
 	}()
-	for b.next < len(b.items) {
-		i := b.next
+	items, results := b.items, b.results
+	for i := b.next; i < len(items); i++ {
+		b.next = i
 		if run.stop.Load() {
-			if len(b.results) > 0 {
-				poolAppendResults(run.out, run.seq, b.from, b.results, false)
+			b.results = results
+			if len(results) > 0 {
+				poolAppendResults(run.out, run.seq, b.from, results, false)
 			}
 			run.out.batchErr(run.seq, i, context.Canceled)
 			b.stopped = true
@@ -129,21 +145,28 @@ func (b *poolBatch[A, R]) span(ctx context.Context) {
 		}
 		if run.flush.Load() {
 			run.flush.Store(false)
-			if len(b.results) > 0 {
-				poolAppendResults(run.out, run.seq, b.from, b.results, false)
-				b.results, b.from = b.results[:0], i
+			if len(results) > 0 {
+				poolAppendResults(run.out, run.seq, b.from, results, false)
+				results, b.from = results[:0], i
 				run.out.write()
 			}
 		}
 		run.at(uint32(i))
-		r, err := b.call(ctx, b.items[i])
+		b.results = results // current, should the item panic
+		if b.plain != nil {
+			results = append(results, b.plain(items[i]))
+			continue
+		}
+		r, err := b.call(ctx, items[i])
 		if err != nil {
 			b.failed(i, err)
-		} else {
-			b.results = append(b.results, r)
+			results = b.results
+			continue
 		}
-		b.next++
+		results = append(results, r)
 	}
+	b.results = results
+	b.next = len(items)
 }
 
 // failed sends the results so far, then item i's error.

@@ -117,7 +117,7 @@ func register[A, R any](name string, fn any, call func(context.Context, A) (R, e
 			return nil, err
 		}
 		return wire.Marshal(r)
-	}, batch: newPoolBatch(call)}
+	}, batch: newPoolBatch(call, fn)}
 	registryMu.Lock()
 	defer registryMu.Unlock()
 	if old, dup := registry[name]; dup {
