@@ -151,30 +151,38 @@ func poolImap[A, R any](ctx context.Context, p *Pool, fn *Func[A, R], items iter
 			end, total, feedErr := j.inputEnd, j.fed, j.feedErr
 			j.mu.Unlock()
 			for _, ev := range evs {
-				for i := ev.lo; i < ev.lo+ev.n; i++ {
-					c := j.chunkOf(i)
-					c.done[i-c.base] = true
-					if ordered {
-						continue
-					}
-					if !j.yieldOne(c, i, permits, yield) {
-						return
-					}
-					yielded++
+				// An event lies within one chunk: tasks never span chunks.
+				c := j.chunkOf(ev.lo)
+				lo, hi := ev.lo-c.base, ev.lo-c.base+ev.n
+				for k := lo; k < hi; k++ {
+					c.done[k] = true
 				}
+				if ordered {
+					continue
+				}
+				if !j.yieldRange(c, lo, hi, permits, yield) {
+					return
+				}
+				yielded += ev.n
 			}
-			if ordered {
-				for {
-					c := j.chunkOf(next)
-					if c == nil || !c.done[next-c.base] {
-						break
-					}
-					if !j.yieldOne(c, next, permits, yield) {
-						return
-					}
-					next++
-					yielded++
+			for ordered {
+				c := j.chunkOf(next)
+				if c == nil {
+					break
 				}
+				lo := next - c.base
+				hi := lo
+				for hi < len(c.done) && c.done[hi] {
+					hi++
+				}
+				if hi == lo {
+					break
+				}
+				if !j.yieldRange(c, lo, hi, permits, yield) {
+					return
+				}
+				next += hi - lo
+				yielded += hi - lo
 			}
 			if feedErr != nil {
 				yield(zero, feedErr)
@@ -193,21 +201,38 @@ func poolImap[A, R any](ctx context.Context, p *Pool, fn *Func[A, R], items iter
 	}
 }
 
-// yieldOne yields item i and frees its chunk once every item of it was yielded.
-func (j *poolImapJob[A, R]) yieldOne(c *poolImapChunk[A, R], i int, permits chan struct{}, yield func(R, error) bool) bool {
+// yieldRange yields the chunk's items [lo, hi) (positions in the chunk), then frees the
+// chunk once every item of it was yielded. Only the consumer touches done and yielded.
+func (j *poolImapJob[A, R]) yieldRange(c *poolImapChunk[A, R], lo, hi int, permits chan struct{}, yield func(R, error) bool) bool {
+	var errs map[int]error
 	j.mu.Lock()
-	err := c.errs[i]
-	c.yielded++
-	if c.yielded == len(c.items) {
-		delete(j.chunks, c.base/j.chunk)
-		<-permits
+	if len(c.errs) > 0 {
+		errs = make(map[int]error, len(c.errs))
+		for i, err := range c.errs {
+			errs[i] = err
+		}
 	}
 	j.mu.Unlock()
-	if err != nil {
-		var zero R
-		return yield(zero, err)
+	var zero R
+	for k := lo; k < hi; k++ {
+		c.yielded++
+		if err := errs[c.base+k]; err != nil {
+			if !yield(zero, err) {
+				return false
+			}
+			continue
+		}
+		if !yield(c.results[k], nil) {
+			return false
+		}
 	}
-	return yield(c.results[i-c.base], nil)
+	if c.yielded == len(c.items) {
+		j.mu.Lock()
+		delete(j.chunks, c.base/j.chunk)
+		j.mu.Unlock()
+		<-permits
+	}
+	return true
 }
 
 // feed reads the input into chunks and submits them, no more than permits allows ahead

@@ -42,7 +42,8 @@ const (
 	poolErrHdr       = 8 + 4
 	poolPosDecoding  = 0xFFFFFFFF
 	poolFlushEvery   = 20 * time.Millisecond // a running batch sends its finished results this often
-	poolWorkerOutCap = 1 << 20
+	poolWorkerOutCap = 16 << 20
+	poolWriteAt      = 32 << 10 // results this big are written at once, not batched with later ones
 )
 
 // poolWorkerArg is a worker's start argument.
@@ -375,6 +376,9 @@ func poolServe(ctx context.Context, ctrl *os.File, argBytes []byte) error {
 	for {
 		var t poolWorkerTask
 		var ok bool
+		if len(out.buf) >= poolWriteAt {
+			out.write() // big results go now: the parent is waiting to send more work
+		}
 		select {
 		case t, ok = <-tasks:
 		default:
