@@ -28,10 +28,17 @@ import (
 // streams results as it goes and reports which item it is running, so a loss re-runs the
 // unfinished items of its batch rather than failing them.
 //
+// Functions take one argument: Python's starmap is Map over a struct of the arguments.
+// Scalar items and results (ints, floats, bools) travel in a hand-written CBOR fast path;
+// everything else goes through mp's codec, one array per batch.
+//
 // A Pool is safe for concurrent use by many goroutines of the process that created it. It
-// cannot be passed to another process (encoding one is an error). Its zero value is not
-// usable: make one with NewPool. A Pool that is no longer needed must be closed (Close
-// then Wait) or terminated, or its workers live as long as this process.
+// cannot be passed to another process (encoding one is an error), and a pool worker cannot
+// start a pool of its own (ErrDaemonic). Its zero value is not usable: make one with
+// NewPool. A Pool that is no longer needed must be closed (Close then Wait) or terminated,
+// or its workers live as long as this process. Callbacks (OnResult, OnError, WithProgress)
+// run on the pool's goroutines: they must return quickly and must not call Terminate or
+// Wait.
 type Pool struct {
 	cfg       poolConfig
 	transport poolTransport

@@ -5,6 +5,7 @@ import (
 	"os"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 var poolBenchSquare = RegisterFunc("test.pool.internal.square", func(x int) int { return x * x })
@@ -32,4 +33,21 @@ func BenchmarkPoolWorkerBatch(b *testing.B) {
 		out.buf = out.buf[:0]
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(items)), "ns/item")
+}
+
+func TestPoolBarLine(t *testing.T) {
+	got := poolBarLine(50, 100, 2*time.Second, 10)
+	if want := "[#####.....]  50% 50/100 25/s ETA 2s "; got != want {
+		t.Fatalf("bar = %q, want %q", got, want)
+	}
+	if got := poolBarLine(0, 0, 0, 4); got != "[####] 100% 0/0 0/s ETA ? " {
+		t.Fatalf("empty bar = %q", got)
+	}
+	// Not a terminal: no bar, the user's function (if any) is kept.
+	r, w, _ := os.Pipe()
+	defer r.Close()
+	defer w.Close()
+	if poolIsTerminal(w) {
+		t.Fatal("a pipe is a terminal")
+	}
 }
