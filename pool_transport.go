@@ -105,7 +105,7 @@ func (c *poolLocalConn) send(b []byte) error {
 
 func (c *poolLocalConn) recv() (byte, []byte, error) {
 	kind, payload, err := wire.ReadFrame(c.r, maxCtrlFrame, c.buf)
-	if err == nil && cap(payload) <= 16<<20 {
+	if err == nil && cap(payload) <= 4<<20 {
 		c.buf = payload[:0]
 	}
 	return kind, payload, err

@@ -42,7 +42,7 @@ const (
 	poolErrHdr       = 8 + 4
 	poolPosDecoding  = 0xFFFFFFFF
 	poolFlushEvery   = 20 * time.Millisecond // a running batch sends its finished results this often
-	poolWorkerOutCap = 16 << 20
+	poolWorkerOutCap = 4 << 20
 	poolWriteAt      = 32 << 10 // results this big are written at once, not batched with later ones
 )
 
