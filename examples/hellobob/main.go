@@ -1,0 +1,12 @@
+// Command hellobob runs the notebook's cell as a Go program.
+package main
+
+import (
+	"github.com/mpgo/mp"
+	"github.com/mpgo/mp/examples/internal/cells"
+)
+
+func main() {
+	mp.Main()
+	cells.HelloBob()
+}

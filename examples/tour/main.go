@@ -1,0 +1,30 @@
+// Command tour runs the Go twin of every cell of the multiprocessing notebook, in the
+// notebook's order, under a heading each.
+package main
+
+import (
+	"fmt"
+
+	"github.com/mpgo/mp"
+	"github.com/mpgo/mp/examples/internal/cells"
+)
+
+var tour = []struct {
+	title string
+	run   func()
+}{
+	{"A classe Process", cells.HelloBob},
+	{"Expondo os IDs dos processos", cells.ProcessIDs},
+	{"Pipes", cells.Pipe},
+}
+
+func main() {
+	mp.Main()
+	for i, c := range tour {
+		if i > 0 {
+			fmt.Println()
+		}
+		fmt.Printf("=== %s ===\n", c.title)
+		c.run()
+	}
+}
