@@ -32,10 +32,12 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/mpgo/mp"
 )
 
 func main() {
-	// mp.Main() goes here first once package mp has it.
+	mp.Main()
 	if role := os.Getenv(floorChildEnv); role != "" {
 		os.Exit(floorChildMain(role))
 	}
