@@ -23,6 +23,7 @@ type sideFunc func(b *bench) (float64, error)
 // bench is the configuration every side sees.
 type bench struct {
 	quick   bool
+	tiny    bool // tests: a tenth of the quick workloads, to check that the sides work
 	reps    int
 	workers int
 	log     io.Writer
@@ -70,6 +71,9 @@ func mapChunksize(n, workers int) int {
 
 // n picks the full or the quick workload size.
 func (b *bench) n(full, quick int) int {
+	if b.tiny {
+		return max(1, quick/10)
+	}
 	if b.quick {
 		return quick
 	}
@@ -78,6 +82,9 @@ func (b *bench) n(full, quick int) int {
 
 // d picks the full or the quick duration.
 func (b *bench) d(full, quick time.Duration) time.Duration {
+	if b.tiny {
+		return quick / 10
+	}
 	if b.quick {
 		return quick
 	}

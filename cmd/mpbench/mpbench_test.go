@@ -218,7 +218,7 @@ func TestFlags(t *testing.T) {
 // sane number and leave nothing behind (the floors check their own results: squares, ring
 // sequence sums, lost lock updates).
 func TestSides(t *testing.T) {
-	b := &bench{quick: true, reps: 1, workers: 2, log: io.Discard}
+	b := &bench{quick: true, tiny: true, reps: 1, workers: 2, log: io.Discard}
 	t.Cleanup(b.close)
 	for _, s := range scenarios {
 		for side, f := range map[string]sideFunc{"mp": s.mp, "floor": s.floor} {
