@@ -15,6 +15,19 @@ type machine struct {
 	OS     string // GOOS/GOARCH and kernel release
 	Go     string
 	Python string // "" when the CPython side did not run
+	Load   string // 1-minute load average when the run started: other work on the machine skews it
+}
+
+// loadAverage is the 1-minute load average, "" where /proc/loadavg does not exist.
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return ""
+	}
+	if f := strings.Fields(string(b)); len(f) > 0 {
+		return f[0]
+	}
+	return ""
 }
 
 func describeMachine(python string) machine {
@@ -29,6 +42,9 @@ func (m machine) String() string {
 	s := fmt.Sprintf("%s, %d cores, %s, %s", m.CPU, m.Cores, m.OS, m.Go)
 	if m.Python != "" {
 		s += ", CPython " + m.Python
+	}
+	if m.Load != "" {
+		s += ", load " + m.Load + " at start"
 	}
 	return s
 }

@@ -105,6 +105,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	py := newPythonSide(o, stderr)
 	defer py.close()
 
+	load := loadAverage()
 	start := time.Now()
 	results := make([]result, 0, len(sel))
 	for _, s := range sel {
@@ -113,6 +114,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fmt.Fprintf(stderr, "mpbench: done in %.1fs\n", time.Since(start).Seconds())
 
 	m := describeMachine(py.version)
+	m.Load = load
 	cmdline := commandLine(args)
 	if o.json {
 		if err := writeJSON(stdout, results); err != nil {
