@@ -99,6 +99,9 @@ func floorProcessStart(b *bench) (float64, error) {
 	if err != nil {
 		return 0, err
 	}
+	if _, err := b.cached("go-noop-start", func() (any, error) { return goNoopStart(b) }); err != nil {
+		return 0, err
+	}
 	k := b.n(20, 10)
 	t := time.Now()
 	for range k {
@@ -111,6 +114,31 @@ func floorProcessStart(b *bench) (float64, error) {
 		}
 	}
 	return perOp(time.Since(t), k, time.Millisecond), nil
+}
+
+// goNoopStart measures, once per run, fork+exec+wait4 of this Go binary as a no-op: what
+// any design that starts a child by re-executing a Go program pays at least. It goes into
+// the notes, not the table.
+func goNoopStart(b *bench) (any, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	nb := &noopBinary{path: exe, env: append(os.Environ(), floorChildEnv+"=noop")}
+	k := b.n(20, 10)
+	t := time.Now()
+	for range k {
+		pid, err := forkExecNoop(nb, -1, false)
+		if err != nil {
+			return nil, err
+		}
+		if err := wait4(pid); err != nil {
+			return nil, err
+		}
+	}
+	ms := perOp(time.Since(t), k, time.Millisecond)
+	b.notef("for reference, fork+exec+wait of this Go binary as a no-op: %s ms (mean of %d)", formatValue(ms), k)
+	return ms, nil
 }
 
 func floorPoolStart(b *bench) (float64, error) {
