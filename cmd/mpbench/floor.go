@@ -24,7 +24,9 @@ package main
 //	pipe_bytes_mb_per_s     write(2) of 1 MiB chunks into a socketpair, read(2) into a 1 MiB buffer
 //	lock_uncontended_ns     an atomic CAS to take and an atomic store to release, one process
 //	lock_contended_ops_per_s two processes incrementing a counter in shared memory under a
-//	                        CAS+futex mutex (100 spins, then FUTEX_WAIT; FUTEX_WAKE on release)
+//	                        CAS+futex mutex (100 spins, then FUTEX_WAIT; FUTEX_WAKE on release);
+//	                        unfair, like every such mutex: the releasing process mostly takes it
+//	                        again before the other wakes, so long runs stay on one core
 //	manager_dict_op_us      one 32-byte socketpair round trip to a server process per operation
 //	idle_worker_rss_mib     VmRSS of a trivial Go process (this binary) blocked in read(2)
 //
