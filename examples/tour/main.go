@@ -15,6 +15,7 @@ var tour = []struct {
 }{
 	{"A classe Process", cells.HelloBob},
 	{"Expondo os IDs dos processos", cells.ProcessIDs},
+	{"Queues", cells.Queues},
 	{"Pipes", cells.Pipe},
 }
 

@@ -69,3 +69,7 @@ func TestProcessIDs(t *testing.T) {
 func TestPipe(t *testing.T) {
 	matchLines(t, capture(t, Pipe), "[42 <nil> hello]")
 }
+
+func TestQueues(t *testing.T) {
+	matchLines(t, capture(t, Queues), "[42 <nil> hello]")
+}

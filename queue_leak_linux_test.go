@@ -1,0 +1,37 @@
+package mp_test
+
+import (
+	"os"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/mpgo/mp"
+)
+
+func queueCountFDs(t *testing.T) int {
+	fds, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(fds)
+}
+
+func TestQueueHandlesAreReleased(t *testing.T) {
+	before := queueCountFDs(t)
+	for range 50 {
+		q, err := mp.NewQueue[int]()
+		if err != nil {
+			t.Fatal(err)
+		}
+		q.Put(t.Context(), 1)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for queueCountFDs(t) > before+5 {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d fds open after 50 dropped queues, %d before", queueCountFDs(t), before)
+		}
+		runtime.GC()
+		time.Sleep(10 * time.Millisecond)
+	}
+}
