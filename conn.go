@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/mpgo/mp/internal/ring"
 	"github.com/mpgo/mp/internal/wire"
 )
 
@@ -42,7 +43,16 @@ type Conn struct {
 	closed    atomic.Bool
 	closeOnce sync.Once
 	closeErr  error
+
+	// A Pipe end on this machine moves messages through shared-memory rings (see
+	// conn_ring.go); nil rings: the socket carries them.
+	rx, tx         *ring.Ring
+	rxFile, txFile *wire.File
+	peerCtx        context.Context // ends when the peer's last copy is gone, or on Close
+	peerCancel     context.CancelFunc
 }
+
+func (c *Conn) pipeRinged() bool { return c.rx != nil || c.tx != nil }
 
 // PipeOption configures Pipe.
 type PipeOption func(*pipeConfig) error
@@ -95,6 +105,16 @@ func Pipe(opts ...PipeOption) (*Conn, *Conn, error) {
 		b.Close()
 		return nil, nil, fmt.Errorf("mp: pipe: %w", err)
 	}
+	if aRx, aTx, bRx, bTx, err := pipeRingPair(cfg.maxFrame, cfg.duplex); err == nil {
+		file := func(r *ring.Ring) *wire.File {
+			if r == nil {
+				return nil
+			}
+			return wire.NewFile(r.File())
+		}
+		ca.pipeRingAttach(aRx, aTx, file(aRx), file(aTx))
+		cb.pipeRingAttach(bRx, bTx, file(bRx), file(bTx))
+	}
 	return ca, cb, nil
 }
 
@@ -129,6 +149,19 @@ func (c *Conn) Send(v any) error {
 	}
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
+	if c.pipeRinged() {
+		buf, err := wire.AppendMarshal(c.wbuf[:0], v)
+		if err != nil {
+			return fmt.Errorf("mp: send: %w", err)
+		}
+		if len(buf) > c.maxFrame {
+			return fmt.Errorf("mp: send: %w", &wire.FrameSizeError{Size: uint64(len(buf)), Max: uint64(c.maxFrame)})
+		}
+		if cap(buf) <= 1<<20 {
+			c.wbuf = buf
+		}
+		return c.pipeRingSend(wire.KindCBOR, buf)
+	}
 	buf, err := wire.AppendMarshal(append(c.wbuf[:0], make([]byte, wire.HeaderSize)...), v)
 	if err != nil {
 		return fmt.Errorf("mp: send: %w", err)
@@ -155,6 +188,9 @@ func (c *Conn) SendBytes(b []byte) error {
 	}
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
+	if c.pipeRinged() {
+		return c.pipeRingSend(wire.KindRaw, b)
+	}
 	if len(b) <= 64<<10 {
 		buf := append(c.wbuf[:0], make([]byte, wire.HeaderSize)...)
 		wire.PutHeader(buf, wire.KindRaw, len(b))
@@ -179,10 +215,21 @@ func (c *Conn) Recv(ptr any) error {
 	}
 	c.rmu.Lock()
 	defer c.rmu.Unlock()
+	if c.pipeRinged() {
+		return c.pipeRingRecv(func(kind byte, payload []byte, owned bool) error {
+			return connDecode(kind, payload, owned, ptr)
+		})
+	}
 	kind, payload, err := c.readFrame()
 	if err != nil {
 		return err
 	}
+	return connDecode(kind, payload, false, ptr)
+}
+
+// connDecode decodes one received message into ptr. owned reports whether payload may
+// be kept.
+func connDecode(kind byte, payload []byte, owned bool, ptr any) error {
 	switch kind {
 	case wire.KindCBOR:
 		if err := wire.Unmarshal(payload, ptr); err != nil {
@@ -190,11 +237,14 @@ func (c *Conn) Recv(ptr any) error {
 		}
 		return nil
 	case wire.KindRaw:
+		if !owned {
+			payload = slices.Clone(payload)
+		}
 		switch p := ptr.(type) {
 		case *[]byte:
-			*p = slices.Clone(payload)
+			*p = payload
 		case *any:
-			*p = slices.Clone(payload)
+			*p = payload
 		default:
 			return fmt.Errorf("mp: recv: %w", &wire.DecodeError{Type: fmt.Sprintf("%T", ptr),
 				Err: errors.New("message was sent as bytes: receive it into a *[]byte")})
@@ -212,6 +262,20 @@ func (c *Conn) RecvBytes() ([]byte, error) {
 	}
 	c.rmu.Lock()
 	defer c.rmu.Unlock()
+	if c.pipeRinged() {
+		var out []byte
+		err := c.pipeRingRecv(func(kind byte, payload []byte, owned bool) error {
+			if kind != wire.KindRaw {
+				return errors.New("mp: recv: message was an encoded value: receive it with Recv")
+			}
+			if !owned {
+				payload = slices.Clone(payload)
+			}
+			out = payload
+			return nil
+		})
+		return out, err
+	}
 	kind, payload, err := c.readFrame()
 	if err != nil {
 		return nil, err
@@ -246,6 +310,9 @@ func (c *Conn) Poll(timeout time.Duration) (bool, error) {
 }
 
 func (c *Conn) pollLocked(timeout time.Duration) (bool, error) {
+	if c.pipeRinged() {
+		return c.pipeRingPoll(timeout)
+	}
 	if c.r.Buffered() > 0 {
 		return true, nil
 	}
@@ -297,12 +364,17 @@ func WaitConns(ctx context.Context, conns ...*Conn) ([]*Conn, error) {
 	// Block in every connection at once; the first to become ready (or ctx) wakes the rest
 	// by moving their read deadlines into the past.
 	wake := make(chan struct{})
+	wctx, wcancel := context.WithCancel(ctx)
+	defer wcancel()
 	var once sync.Once
 	stop := func() {
 		once.Do(func() {
 			close(wake)
+			wcancel()
 			for _, c := range conns {
-				c.nc.SetReadDeadline(time.Unix(1, 0))
+				if !c.pipeRinged() {
+					c.nc.SetReadDeadline(time.Unix(1, 0))
+				}
 			}
 		})
 	}
@@ -316,6 +388,19 @@ func WaitConns(ctx context.Context, conns ...*Conn) ([]*Conn, error) {
 			case <-wake:
 				return
 			default:
+			}
+			if c.pipeRinged() {
+				pctx, pcancel := context.WithCancel(c.peerCtx)
+				defer pcancel()
+				defer context.AfterFunc(wctx, pcancel)()
+				ok, err := c.pipeRingWait(pctx)
+				if err != nil && !c.closed.Load() {
+					errc <- err
+				}
+				if ok || err != nil {
+					stop()
+				}
+				return
 			}
 			ok, err := c.pollLocked(-1)
 			if err != nil && !c.closed.Load() && !errors.Is(err, os.ErrDeadlineExceeded) {
@@ -333,7 +418,9 @@ func WaitConns(ctx context.Context, conns ...*Conn) ([]*Conn, error) {
 	}
 	wg.Wait()
 	for _, c := range conns {
-		c.nc.SetReadDeadline(time.Time{})
+		if !c.pipeRinged() {
+			c.nc.SetReadDeadline(time.Time{})
+		}
 	}
 	select {
 	case err := <-errc:
@@ -352,9 +439,20 @@ func WaitConns(ctx context.Context, conns ...*Conn) ([]*Conn, error) {
 func (c *Conn) Close() error {
 	c.closeOnce.Do(func() {
 		c.closed.Store(true)
+		if c.pipeRinged() {
+			c.peerCancel() // wakes this end's ring waits
+		}
 		c.closeErr = c.nc.Close()
 		if c.file != nil {
 			c.file.F.Close()
+		}
+		if c.pipeRinged() {
+			// Wait for the ring operations in flight, then unmap.
+			c.rmu.Lock()
+			c.wmu.Lock()
+			c.pipeRingRelease()
+			c.wmu.Unlock()
+			c.rmu.Unlock()
 		}
 	})
 	return c.closeErr
@@ -393,6 +491,8 @@ type connWire struct {
 	Readable bool   `cbor:"2,keyasint"`
 	Writable bool   `cbor:"3,keyasint"`
 	MaxFrame int    `cbor:"4,keyasint"`
+	Rx       uint64 `cbor:"5,keyasint,omitempty"` // file IDs of the shared-memory rings
+	Tx       uint64 `cbor:"6,keyasint,omitempty"`
 }
 
 // WireFiles lets a Pipe end travel to a child Process.
@@ -400,7 +500,13 @@ func (c *Conn) WireFiles() []*wire.File {
 	if c == nil || c.file == nil {
 		return nil
 	}
-	return []*wire.File{c.file}
+	fs := []*wire.File{c.file}
+	for _, f := range []*wire.File{c.rxFile, c.txFile} {
+		if f != nil {
+			fs = append(fs, f)
+		}
+	}
+	return fs
 }
 
 // MarshalCBOR encodes a Pipe end as a reference to its socket, which travels beside the
@@ -412,7 +518,14 @@ func (c *Conn) MarshalCBOR() ([]byte, error) {
 	if c.closed.Load() {
 		return nil, fmt.Errorf("mp: pass Conn: %w", ErrClosed)
 	}
-	return wire.Marshal(connWire{ID: c.file.ID, Readable: c.readable, Writable: c.writable, MaxFrame: c.maxFrame})
+	w := connWire{ID: c.file.ID, Readable: c.readable, Writable: c.writable, MaxFrame: c.maxFrame}
+	if c.rxFile != nil {
+		w.Rx = c.rxFile.ID
+	}
+	if c.txFile != nil {
+		w.Tx = c.txFile.ID
+	}
+	return wire.Marshal(w)
 }
 
 // UnmarshalCBOR rebuilds a Pipe end in the child it was passed to.
@@ -425,10 +538,41 @@ func (c *Conn) UnmarshalCBOR(b []byte) error {
 	if err != nil {
 		return err
 	}
+	var rings [2]*ring.Ring
+	var files [2]*wire.File
+	for i, id := range []uint64{w.Rx, w.Tx} {
+		if id == 0 {
+			continue
+		}
+		rf, err := wire.Lookup(id)
+		if err == nil {
+			rings[i], err = ring.Open(rf)
+		}
+		if err != nil {
+			for _, r := range rings {
+				if r != nil {
+					r.Release()
+				}
+			}
+			return fmt.Errorf("mp: receive Conn: %w", err)
+		}
+		files[i] = &wire.File{ID: id, F: rings[i].File()}
+	}
+	release := func() {
+		for _, r := range rings {
+			if r != nil {
+				r.Release()
+			}
+		}
+	}
 	nc, err := newFileConn(&wire.File{ID: w.ID, F: f}, w.MaxFrame, w.Readable, w.Writable)
 	if err != nil {
+		release()
 		return fmt.Errorf("mp: receive Conn: %w", err)
 	}
 	*c = Conn{file: nc.file, nc: nc.nc, r: nc.r, maxFrame: nc.maxFrame, readable: nc.readable, writable: nc.writable}
+	if rings[0] != nil || rings[1] != nil {
+		c.pipeRingAttach(rings[0], rings[1], files[0], files[1])
+	}
 	return nil
 }

@@ -17,6 +17,8 @@ var tour = []struct {
 	{"Expondo os IDs dos processos", cells.ProcessIDs},
 	{"Queues", cells.Queues},
 	{"Pipes", cells.Pipe},
+	{"Sincronização entre processos: Lock", cells.Lock},
+	{"Memória compartilhada: Value e Array", cells.SharedMemory},
 }
 
 func main() {
