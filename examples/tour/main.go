@@ -19,6 +19,8 @@ var tour = []struct {
 	{"Pipes", cells.Pipe},
 	{"Sincronização entre processos: Lock", cells.Lock},
 	{"Memória compartilhada: Value e Array", cells.SharedMemory},
+	{"Processo do servidor: Manager", cells.Manager},
+	{"Um Manager compartilhado pela rede", cells.ManagerRemote},
 }
 
 func main() {

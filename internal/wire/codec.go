@@ -5,6 +5,7 @@
 package wire
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"reflect"
@@ -21,7 +22,7 @@ const (
 )
 
 var (
-	encMode cbor.EncMode
+	encMode cbor.UserBufferEncMode
 	decMode cbor.DecMode
 )
 
@@ -31,7 +32,7 @@ func init() {
 		Time:          cbor.TimeRFC3339Nano,
 		ShortestFloat: cbor.ShortestFloatNone,
 		IndefLength:   cbor.IndefLengthForbidden,
-	}.EncMode()
+	}.UserBufferEncMode()
 	if err != nil {
 		panic(err)
 	}
@@ -81,15 +82,16 @@ func Marshal(v any) (b []byte, err error) {
 	return AppendMarshal(nil, v)
 }
 
-// AppendMarshal appends the encoding of v to dst.
+// AppendMarshal appends the encoding of v to dst, encoding in place: a dst with room
+// enough costs no allocation. On error dst is returned as it was.
 func AppendMarshal(dst []byte, v any) (b []byte, err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			err = &EncodeError{Type: typeName(v), Err: fmt.Errorf("%v", r)}
+			b, err = dst, &EncodeError{Type: typeName(v), Err: fmt.Errorf("%v", r)}
 		}
 	}()
-	enc, err := encMode.Marshal(v)
-	if err != nil {
+	buf := bytes.NewBuffer(dst)
+	if err := encMode.MarshalToBuffer(v, buf); err != nil {
 		var ute *cbor.UnsupportedTypeError
 		if errors.As(err, &ute) {
 			return dst, &EncodeError{Type: ute.Type.String(), Err: errors.New("type not supported by the codec")}
@@ -97,7 +99,7 @@ func AppendMarshal(dst []byte, v any) (b []byte, err error) {
 		// A Marshaler's own error (a handle refusing to travel) stays reachable by errors.Is.
 		return dst, &EncodeError{Type: typeName(v), Err: err}
 	}
-	return append(dst, enc...), nil
+	return buf.Bytes(), nil
 }
 
 // Unmarshal decodes data into the value v points to. Malformed, truncated or oversized

@@ -153,3 +153,22 @@ func FuzzFrame(f *testing.F) {
 		}
 	})
 }
+
+func TestAppendMarshalInPlace(t *testing.T) {
+	dst := make([]byte, 3, 256)
+	copy(dst, "abc")
+	b, err := AppendMarshal(dst, []any{int64(1), "x"})
+	if err != nil || string(b[:3]) != "abc" || &b[0] != &dst[0] {
+		t.Fatalf("AppendMarshal = %q, %v (same array: %v)", b, err, &b[0] == &dst[0])
+	}
+	var got []any
+	if err := Unmarshal(b[3:], &got); err != nil || len(got) != 2 {
+		t.Fatalf("Unmarshal = %v, %v", got, err)
+	}
+	if allocs := testing.AllocsPerRun(100, func() { AppendMarshal(dst[:0], int64(7)) }); allocs > 1 {
+		t.Errorf("AppendMarshal of an int into a roomy buffer: %v allocations", allocs)
+	}
+	if b, err := AppendMarshal(dst, make(chan int)); err == nil || len(b) != 3 {
+		t.Fatalf("failed AppendMarshal returned %q, %v", b, err)
+	}
+}
