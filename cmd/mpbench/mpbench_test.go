@@ -252,3 +252,29 @@ func TestRunOnly(t *testing.T) {
 		t.Errorf("got %+v", got)
 	}
 }
+
+// TestCPythonSide runs the embedded script on a cheap metric through the same path as the
+// program, and checks that a missing interpreter gives a null column, not an error.
+func TestCPythonSide(t *testing.T) {
+	b := &bench{quick: true, reps: 5, workers: 2, log: io.Discard}
+	var warn bytes.Buffer
+	missing := newPythonSide(options{python: "no-such-python-mpbench"}, &warn)
+	if st, err := missing.measure(t.Context(), b, "pipe_rtt_us"); st != nil || err != nil || !strings.Contains(warn.String(), "CPython column is null") {
+		t.Errorf("without python: %v, %v, warning %q", st, err, warn.String())
+	}
+	py := newPythonSide(options{python: "python3"}, io.Discard)
+	t.Cleanup(py.close)
+	if py.python == "" {
+		t.Skip("no python3 on this machine: the CPython side is null here (checked above)")
+	}
+	st, err := py.measure(t.Context(), b, "lock_uncontended_ns")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(st.Samples) != 5 || !(st.Min > 0) || st.Min > st.Median || st.Median > st.Max {
+		t.Errorf("samples %v, stats %+v", st.Samples, st)
+	}
+	if _, err := py.measure(t.Context(), b, "no_such_metric"); err == nil {
+		t.Error("an unknown metric gave no error")
+	}
+}
