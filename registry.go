@@ -39,6 +39,8 @@ type entry struct {
 	// serve, when set, runs instead of invoke and owns the child's control socket
 	// (package mp's own services, such as pool workers).
 	serve func(ctx context.Context, ctrl *os.File, arg []byte) error
+	// batch runs a batch of items in a pool worker (see pool_worker.go).
+	batch poolBatchFunc
 }
 
 var (
@@ -115,7 +117,7 @@ func register[A, R any](name string, fn any, call func(context.Context, A) (R, e
 			return nil, err
 		}
 		return wire.Marshal(r)
-	}}
+	}, batch: newPoolBatch(call, fn)}
 	registryMu.Lock()
 	defer registryMu.Unlock()
 	if old, dup := registry[name]; dup {

@@ -1,0 +1,7 @@
+//go:build !unix
+
+package mp
+
+import "os"
+
+func poolIsTerminal(*os.File) bool { return false }
