@@ -116,8 +116,8 @@ var scenarios = []scenario{
 	},
 	{
 		name: "idle_worker_rss_mib", unit: "MiB", better: "lower",
-		work:      "VmRSS of an idle worker 200 ms after it started (CPython: a Pool(1) worker after one task; mp: an idle Process until mp has a Pool)",
-		mp:        mpIdleProcessRSS,
+		work:      "VmRSS of an idle Pool(1) worker, 200 ms after its first task",
+		mp:        mpIdleWorkerRSS,
 		floor:     floorIdleRSS,
 		floorWhat: "VmRSS of a trivial Go process blocked in read",
 	},
