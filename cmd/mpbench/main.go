@@ -22,6 +22,7 @@
 package main
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"flag"
@@ -51,6 +52,7 @@ type options struct {
 	quick   bool
 	only    []string
 	svg     string
+	jsonOut string
 	reps    int
 	noPy    bool
 	python  string
@@ -68,6 +70,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&o.quick, "quick", false, "lighter workloads: the whole run in under 60 s on 2 cores")
 	fs.StringVar(&only, "only", "", "comma-separated metric names to run (default: all)")
 	fs.StringVar(&o.svg, "svg", "", "also write a bar chart to this SVG file")
+	fs.StringVar(&o.jsonOut, "jsonfile", "", "also write the JSON array to this file")
 	fs.IntVar(&o.reps, "reps", 5, "repetitions per side; the figure is their median (at least 5)")
 	fs.BoolVar(&o.noPy, "nopython", false, "skip the CPython side")
 	fs.StringVar(&o.python, "python", "python3", "the Python interpreter for the CPython side")
@@ -123,6 +126,17 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 	} else {
 		writeTable(stdout, results, m, cmdline, o.md, b.notes)
+	}
+	if o.jsonOut != "" {
+		var buf bytes.Buffer
+		err := writeJSON(&buf, results)
+		if err == nil {
+			err = os.WriteFile(o.jsonOut, buf.Bytes(), 0o644)
+		}
+		if err != nil {
+			fmt.Fprintf(stderr, "mpbench: write JSON: %v\n", err)
+			return 1
+		}
 	}
 	if o.svg != "" {
 		if err := os.WriteFile(o.svg, svgChart(results, m, cmdline, time.Now()), 0o644); err != nil {
