@@ -1,11 +1,14 @@
 package main
 
-// The floor is the same work as a scenario done by the bare kernel mechanism that an
-// implementation of it would rest on, with nothing of a library around it: no encoding,
-// no framing, no bookkeeping. It is what "close to what the OS allows" is measured against.
-// The rule used to pick it: the transport the mp path is built on (a socketpair for Pipe,
-// the pool's task channel and the Manager connection; shared memory for Queue, locks and
-// Value), driven as directly as Go can drive it. Per metric (see also scenarios.go):
+// The floor is the same work as a scenario done by a bare kernel mechanism, with nothing
+// of a library around it: no encoding, no framing, no bookkeeping. It is what "close to
+// what the OS allows" is measured against. The rule used to pick it: messages between two
+// processes (pipe, pool tasks, manager calls) go through a socketpair with the receiver
+// blocked in read(2), the classic kernel path; Queue, locks and Value are measured against
+// shared memory, the fastest thing there is. An mp path that spins on shared memory (Pipe
+// rides shared-memory rings since the socketpair floor was chosen) can beat a socketpair
+// floor: the ratio then says by how much, and it is not a flaw in either. Per metric (see
+// also scenarios.go):
 //
 //	process_start_ms        fork+exec of a static no-op binary and wait4 (built at run time
 //	                        with gcc -static from a two-line C file; without gcc, this program
