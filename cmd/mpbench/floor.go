@@ -31,7 +31,8 @@ package main
 //	                        unfair, like every such mutex: the releasing process mostly takes it
 //	                        again before the other wakes, so long runs stay on one core
 //	manager_dict_op_us      one 32-byte socketpair round trip to a server process per operation
-//	idle_worker_rss_mib     VmRSS of a trivial Go process (this binary) blocked in read(2)
+//	idle_worker_rss_mib     VmRSS of a trivial Go program blocked in read(2), built at run time
+//	                        with the go command (without one, this binary, which is larger)
 //
 // Floors run only on Linux; elsewhere the floor column is null.
 

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"sync/atomic"
 	"syscall"
@@ -234,12 +235,27 @@ func startFloorChild(role string, args []string, files ...*os.File) (*exec.Cmd, 
 
 // startSocketChild starts a floor child connected to the parent by a stream socketpair.
 func startSocketChild(role string, args ...string) (*floorProc, error) {
+	return startSocketWith(func(f *os.File) (*exec.Cmd, error) { return startFloorChild(role, args, f) })
+}
+
+// startSocketProgram starts the program at path with a socketpair end as its fd 3.
+func startSocketProgram(path string) (*floorProc, error) {
+	return startSocketWith(func(f *os.File) (*exec.Cmd, error) {
+		cmd := exec.Command(path)
+		cmd.ExtraFiles = []*os.File{f}
+		cmd.Stderr = os.Stderr
+		cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+		return cmd, cmd.Start()
+	})
+}
+
+func startSocketWith(start func(*os.File) (*exec.Cmd, error)) (*floorProc, error) {
 	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		return nil, fmt.Errorf("socketpair: %w", err)
 	}
 	cf := os.NewFile(uintptr(fds[1]), "floor-child-end")
-	cmd, err := startFloorChild(role, args, cf)
+	cmd, err := start(cf)
 	cf.Close()
 	if err != nil {
 		unix.Close(fds[0])
@@ -678,8 +694,64 @@ func floorLockContended(b *bench) (float64, error) {
 
 // ---- idle RSS
 
+// idleGoSource is the trivial Go program whose RSS is the idle-worker floor: it says it
+// is up on fd 3, then blocks reading it.
+const idleGoSource = `package main
+
+import "os"
+
+func main() {
+	f := os.NewFile(3, "parent")
+	f.Write([]byte{'u'})
+	var b [1]byte
+	f.Read(b[:])
+}
+`
+
+// floorIdleBinary builds idleGoSource once per run with the go command, or, without one,
+// falls back to this binary in its "idle" role (larger: it links mp and more).
+func floorIdleBinary(b *bench) (string, error) {
+	v, err := b.cached("floor-idle", func() (any, error) {
+		if gocmd, err := exec.LookPath("go"); err == nil {
+			dir, err := os.MkdirTemp("", "mpbench-idle-")
+			if err != nil {
+				return nil, err
+			}
+			b.onClose(func() { os.RemoveAll(dir) })
+			src, bin := filepath.Join(dir, "idle.go"), filepath.Join(dir, "idle")
+			if err := os.WriteFile(src, []byte(idleGoSource), 0o644); err != nil {
+				return nil, err
+			}
+			cmd := exec.Command(gocmd, "build", "-o", bin, src)
+			cmd.Dir = dir
+			cmd.Env = append(os.Environ(), "GO111MODULE=off", "CGO_ENABLED=0")
+			out, err := cmd.CombinedOutput()
+			if err == nil {
+				b.notef("idle_worker_rss_mib floor: a trivial Go program (built with %s)", runtime.Version())
+				return bin, nil
+			}
+			fmt.Fprintf(b.log, "mpbench: building the idle Go program failed, using this binary: %v\n%s", err, out)
+		}
+		b.notef("idle_worker_rss_mib floor: this binary blocked in read (no go command to build a trivial one)")
+		return "", nil
+	})
+	if err != nil {
+		return "", err
+	}
+	return v.(string), nil
+}
+
 func floorIdleRSS(b *bench) (float64, error) {
-	p, err := startSocketChild("idle")
+	bin, err := floorIdleBinary(b)
+	if err != nil {
+		return 0, err
+	}
+	var p *floorProc
+	if bin == "" {
+		p, err = startSocketChild("idle")
+	} else {
+		p, err = startSocketProgram(bin)
+	}
 	if err != nil {
 		return 0, err
 	}

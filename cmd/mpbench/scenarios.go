@@ -119,6 +119,6 @@ var scenarios = []scenario{
 		work:      "VmRSS of an idle Pool(1) worker, 200 ms after its first task",
 		mp:        mpIdleWorkerRSS,
 		floor:     floorIdleRSS,
-		floorWhat: "VmRSS of a trivial Go process blocked in read",
+		floorWhat: "VmRSS of a trivial Go program blocked in read (built at run time; this binary without a go command)",
 	},
 }
