@@ -1,3 +1,5 @@
+//go:build unix
+
 package mp_test
 
 import (
@@ -60,14 +62,6 @@ func (r *poolBadResult) UnmarshalCBOR(b []byte) error {
 	}
 	r.X = x.X
 	return nil
-}
-
-func seq(n int) []int {
-	s := make([]int, n)
-	for i := range s {
-		s[i] = i
-	}
-	return s
 }
 
 // A worker killing itself with SIGKILL on item 500 of 1,000: item 500 alone fails, with

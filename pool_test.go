@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"slices"
-	"syscall"
 	"testing"
 	"time"
 
@@ -46,7 +45,9 @@ var (
 	})
 	tKillSelf = mp.RegisterFunc("test.pool.killself", func(x int) int {
 		if x == 500 {
-			syscall.Kill(os.Getpid(), syscall.SIGKILL)
+			if self, err := os.FindProcess(os.Getpid()); err == nil {
+				self.Kill() // SIGKILL on unix
+			}
 			time.Sleep(time.Second)
 		}
 		return 2 * x
@@ -176,4 +177,13 @@ func TestPoolItemErrors(t *testing.T) {
 	if v, err := mp.Apply(ctx, p, tSquare, 3); err != nil || v != 9 {
 		t.Fatalf("Apply after failures = %d, %v", v, err)
 	}
+}
+
+// seq returns 0, 1, ..., n-1.
+func seq(n int) []int {
+	s := make([]int, n)
+	for i := range s {
+		s[i] = i
+	}
+	return s
 }

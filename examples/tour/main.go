@@ -13,6 +13,7 @@ var tour = []struct {
 	title string
 	run   func()
 }{
+	{"Pool: o primeiro exemplo", cells.FirstPool},
 	{"A classe Process", cells.HelloBob},
 	{"Expondo os IDs dos processos", cells.ProcessIDs},
 	{"Queues", cells.Queues},
@@ -21,6 +22,7 @@ var tour = []struct {
 	{"Memória compartilhada: Value e Array", cells.SharedMemory},
 	{"Processo do servidor: Manager", cells.Manager},
 	{"Um Manager compartilhado pela rede", cells.ManagerRemote},
+	{"Usando um pool de trabalhadores", cells.Pool},
 }
 
 func main() {
