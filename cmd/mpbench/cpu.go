@@ -18,12 +18,16 @@ func cpuBurn(n int) uint64 {
 	return s
 }
 
+// burnSink keeps calibrateBurn's calls from being optimised away (without it the
+// compiler drops most of the loop and the calibrated tasks run several times too long).
+var burnSink uint64
+
 // calibrateBurn returns the n for which cpuBurn(n) takes about target.
 func calibrateBurn(target time.Duration) int {
 	n := 1 << 16
 	for {
 		t := time.Now()
-		cpuBurn(n)
+		burnSink += cpuBurn(n)
 		d := time.Since(t)
 		if d > 20*time.Millisecond {
 			return max(1, int(float64(n)*float64(target)/float64(d)))
