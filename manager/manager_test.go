@@ -4,16 +4,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/mpgo/mp"
 	"github.com/mpgo/mp/manager"
+	"github.com/mpgo/mp/mptest"
 )
 
-func TestMain(m *testing.M) { mp.Main(); os.Exit(m.Run()) }
+func TestMain(m *testing.M) { mptest.Main(m) }
 
 func startInProcess(t *testing.T, opts ...manager.Option) *manager.Manager {
 	t.Helper()

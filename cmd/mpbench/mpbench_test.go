@@ -22,11 +22,6 @@ func TestMain(m *testing.M) {
 	if role := os.Getenv(floorChildEnv); role != "" {
 		os.Exit(floorChildMain(role))
 	}
-	// Children of a -race test binary would each sleep 1 s at exit (the race runtime's
-	// default atexit_sleep_ms) and the sides start dozens; races are still reported.
-	if os.Getenv("GORACE") == "" {
-		os.Setenv("GORACE", "atexit_sleep_ms=0")
-	}
 	mptest.Main(m) // the tests, then a check for leaked children, goroutines and fds
 }
 
