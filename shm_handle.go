@@ -112,5 +112,16 @@ func unmarshalShmWire(b []byte, kind string) (shmWire, error) {
 	return w, nil
 }
 
+// receiveShm decodes a handle's wire form, checks its kind, and maps its segment, which
+// must hold need(w) bytes.
+func receiveShm(b []byte, kind string, need func(shmWire) int) (shmWire, *shmSeg, error) {
+	w, err := unmarshalShmWire(b, kind)
+	if err != nil {
+		return w, nil, err
+	}
+	seg, err := attachShmSeg(kind, w.ID, need(w))
+	return w, seg, err
+}
+
 // shmSize rounds a layout size up to a cache line.
 func shmSize(n uintptr) int { return int((n + 63) &^ 63) }
