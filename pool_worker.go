@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"runtime/debug"
 	"sync"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/mpgo/mp/internal/batch"
 	"github.com/mpgo/mp/internal/errs"
+	"github.com/mpgo/mp/internal/ring"
 	"github.com/mpgo/mp/internal/shm"
 	"github.com/mpgo/mp/internal/wire"
 )
@@ -52,6 +54,8 @@ type poolWorkerArg struct {
 	InitArg  []byte `cbor:"2,keyasint,omitempty"`
 	Progress uint64 `cbor:"3,keyasint,omitempty"` // file id of the shared progress word, 0 if none
 	MemLimit int64  `cbor:"4,keyasint,omitempty"` // bytes, 0 if none
+	Tasks    uint64 `cbor:"5,keyasint,omitempty"` // file id of the ring of frames to the worker, 0: the socket
+	Results  uint64 `cbor:"6,keyasint,omitempty"` // file id of the ring of frames from the worker
 }
 
 // poolBatchFunc runs one batch in a worker: it decodes the items, calls the function on
@@ -238,9 +242,30 @@ func poolBool(b bool) byte {
 
 // poolWorkerOut buffers a worker's outgoing frames.
 type poolWorkerOut struct {
-	f   *os.File
-	buf []byte
-	err error
+	f    *os.File
+	ring *ring.Ring // when set, frames go through it, not f
+	ctx  context.Context
+	buf  []byte
+	err  error
+}
+
+// poolWorkerRings maps a worker's rings from their file ids.
+func poolWorkerRings(tasks, results uint64) (rx, tx *ring.Ring, err error) {
+	open := func(id uint64) (*ring.Ring, error) {
+		f, err := wire.Lookup(id)
+		if err != nil {
+			return nil, err
+		}
+		return ring.Open(f)
+	}
+	if rx, err = open(tasks); err != nil {
+		return nil, nil, err
+	}
+	if tx, err = open(results); err != nil {
+		rx.Release()
+		return nil, nil, err
+	}
+	return rx, tx, nil
 }
 
 func (o *poolWorkerOut) errFrame(kind byte, seq uint64, pos int, err error) {
@@ -269,7 +294,13 @@ func (o *poolWorkerOut) write() {
 	if len(o.buf) == 0 || o.err != nil {
 		return
 	}
-	_, o.err = o.f.Write(o.buf)
+	if o.ring != nil {
+		o.err = poolEachFrame(o.buf, func(kind byte, payload []byte) error {
+			return o.ring.Put(o.ctx, kind, payload, true)
+		})
+	} else {
+		_, o.err = o.f.Write(o.buf)
+	}
 	if cap(o.buf) > poolWorkerOutCap {
 		o.buf = nil
 	} else {
@@ -324,43 +355,80 @@ func poolServe(ctx context.Context, ctrl *os.File, argBytes []byte) error {
 		cancelled = map[uint64]func(){}
 	)
 	tasks := make(chan poolWorkerTask, 256)
-	go func() {
-		defer close(tasks)
-		r := bufio.NewReaderSize(ctrl, 64<<10)
-		for {
-			kind, payload, err := wire.ReadFrame(r, maxCtrlFrame, nil)
-			if err != nil {
-				return
+	// dispatch applies one frame from the parent; false on a protocol error.
+	dispatch := func(kind byte, payload []byte) bool {
+		switch kind {
+		case kindPoolTask:
+			if len(payload) < 10 {
+				return false
 			}
-			switch kind {
-			case kindPoolTask:
-				if len(payload) < 10 {
-					return
-				}
-				seq := binary.LittleEndian.Uint64(payload)
-				n := int(binary.LittleEndian.Uint16(payload[8:]))
-				if len(payload) < 10+n {
-					return
-				}
-				tasks <- poolWorkerTask{seq: seq, fn: string(payload[10 : 10+n]), payload: payload[10+n:]}
-			case kindPoolCancel:
-				if len(payload) < 8 {
-					return
-				}
-				seq := binary.LittleEndian.Uint64(payload)
-				mu.Lock()
-				if current != nil && current.seq == seq {
-					current.stop.Store(true)
-					if c := cancelled[seq]; c != nil {
-						c()
-					}
-				} else if current == nil || seq > current.seq {
-					cancelled[seq] = nil
-				}
-				mu.Unlock()
+			seq := binary.LittleEndian.Uint64(payload)
+			n := int(binary.LittleEndian.Uint16(payload[8:]))
+			if len(payload) < 10+n {
+				return false
 			}
+			tasks <- poolWorkerTask{seq: seq, fn: string(payload[10 : 10+n]), payload: payload[10+n:]}
+		case kindPoolCancel:
+			if len(payload) < 8 {
+				return false
+			}
+			seq := binary.LittleEndian.Uint64(payload)
+			mu.Lock()
+			if current != nil && current.seq == seq {
+				current.stop.Store(true)
+				if c := cancelled[seq]; c != nil {
+					c()
+				}
+			} else if current == nil || seq > current.seq {
+				cancelled[seq] = nil
+			}
+			mu.Unlock()
 		}
-	}()
+		return true
+	}
+	out := &poolWorkerOut{f: ctrl}
+	if arg.Tasks != 0 {
+		rx, tx, err := poolWorkerRings(arg.Tasks, arg.Results)
+		if err != nil {
+			return fmt.Errorf("mp: pool worker: %w", err)
+		}
+		// The parent never writes on the socket: its end of stream means the parent is gone.
+		rctx, rcancel := context.WithCancel(ctx)
+		defer rcancel()
+		go func() {
+			io.Copy(io.Discard, ctrl)
+			rcancel()
+		}()
+		out.ring, out.ctx = tx, rctx
+		go func() {
+			defer close(tasks)
+			for {
+				var kind byte
+				var payload []byte
+				err := rx.Get(rctx, true, func(k byte, p []byte, owned bool) error {
+					kind, payload = k, p
+					if !owned {
+						payload = append([]byte(nil), p...)
+					}
+					return nil
+				})
+				if err != nil || !dispatch(kind, payload) {
+					return
+				}
+			}
+		}()
+	} else {
+		go func() {
+			defer close(tasks)
+			r := bufio.NewReaderSize(ctrl, 64<<10)
+			for {
+				kind, payload, err := wire.ReadFrame(r, maxCtrlFrame, nil)
+				if err != nil || !dispatch(kind, payload) {
+					return
+				}
+			}
+		}()
+	}
 
 	var flush atomic.Bool
 	tick := time.NewTicker(poolFlushEvery)
@@ -371,7 +439,6 @@ func poolServe(ctx context.Context, ctrl *os.File, argBytes []byte) error {
 		}
 	}()
 
-	out := &poolWorkerOut{f: ctrl}
 	fns := map[string]poolBatchFunc{}
 	for {
 		var t poolWorkerTask
