@@ -88,14 +88,15 @@ const poolRingRelease = time.Second
 
 // poolRingPair creates a worker's rings, or none where shared memory is unsupported.
 func poolRingPair() (tx, rx *ring.Ring, err error) {
-	tx, err = ring.Create(poolRingCapacity, 0, maxCtrlFrame, false)
+	capacity := poolRingCapacity
+	tx, err = ring.Create(capacity, 0, maxCtrlFrame, false)
 	if err != nil {
 		if errors.Is(err, errors.ErrUnsupported) {
 			return nil, nil, nil
 		}
 		return nil, nil, err
 	}
-	rx, err = ring.Create(poolRingCapacity, 0, maxCtrlFrame, false)
+	rx, err = ring.Create(capacity, 0, maxCtrlFrame, false)
 	if err != nil {
 		tx.Release()
 		return nil, nil, err
@@ -196,6 +197,11 @@ func (c *poolLocalConn) send(b []byte) error {
 	if c.tx != nil {
 		if c.released.Load() {
 			return fmt.Errorf("mp: send to pool worker: %w", ErrClosed)
+		}
+		if len(b) > wire.HeaderSize && b[4] == kindPoolCancel {
+			// Cancellations take the socket: a worker reads its ring only between tasks.
+			_, err := c.c.ctrl.Write(b)
+			return err
 		}
 		return poolEachFrame(b, func(kind byte, payload []byte) error {
 			return c.tx.Put(c.peerCtx, kind, payload, true)

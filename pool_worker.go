@@ -6,7 +6,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"runtime/debug"
 	"sync"
@@ -93,6 +92,9 @@ func newPoolBatch[A, R any](call func(context.Context, A) (R, error), fn any) po
 		if err := poolDecodeSlice(payload, &items); err != nil {
 			run.out.batchErr(run.seq, 0, fmt.Errorf("mp: pool worker: decode items: %w", err))
 			return
+		}
+		if cap(results) < len(items) {
+			results = make([]R, 0, len(items)) // at once, not by doubling
 		}
 		b := poolBatch[A, R]{run: run, call: call, plain: plain, items: items, results: results[:0]}
 		for b.next < len(items) && !b.stopped {
@@ -355,19 +357,27 @@ func poolServe(ctx context.Context, ctrl *os.File, argBytes []byte) error {
 		cancelled = map[uint64]func(){}
 	)
 	tasks := make(chan poolWorkerTask, 256)
+	// parseTask decodes a task frame's payload, which it keeps.
+	parseTask := func(payload []byte) (poolWorkerTask, bool) {
+		if len(payload) < 10 {
+			return poolWorkerTask{}, false
+		}
+		seq := binary.LittleEndian.Uint64(payload)
+		n := int(binary.LittleEndian.Uint16(payload[8:]))
+		if len(payload) < 10+n {
+			return poolWorkerTask{}, false
+		}
+		return poolWorkerTask{seq: seq, fn: string(payload[10 : 10+n]), payload: payload[10+n:]}, true
+	}
 	// dispatch applies one frame from the parent; false on a protocol error.
 	dispatch := func(kind byte, payload []byte) bool {
 		switch kind {
 		case kindPoolTask:
-			if len(payload) < 10 {
+			t, ok := parseTask(payload)
+			if !ok {
 				return false
 			}
-			seq := binary.LittleEndian.Uint64(payload)
-			n := int(binary.LittleEndian.Uint16(payload[8:]))
-			if len(payload) < 10+n {
-				return false
-			}
-			tasks <- poolWorkerTask{seq: seq, fn: string(payload[10 : 10+n]), payload: payload[10+n:]}
+			tasks <- t
 		case kindPoolCancel:
 			if len(payload) < 8 {
 				return false
@@ -387,36 +397,76 @@ func poolServe(ctx context.Context, ctrl *os.File, argBytes []byte) error {
 		return true
 	}
 	out := &poolWorkerOut{f: ctrl}
+	// next returns the next task, flushing the results first if it must wait for one.
+	next := func() (t poolWorkerTask, ok bool) {
+		select {
+		case t, ok = <-tasks:
+		default:
+			out.write()
+			t, ok = <-tasks
+		}
+		return t, ok
+	}
 	if arg.Tasks != 0 {
 		rx, tx, err := poolWorkerRings(arg.Tasks, arg.Results)
 		if err != nil {
 			return fmt.Errorf("mp: pool worker: %w", err)
 		}
-		// The parent never writes on the socket: its end of stream means the parent is gone.
+		// Tasks come through the ring, which this goroutine reads itself: no hand-off.
+		// The socket carries the parent's cancellations; its end of stream means the
+		// parent is gone.
 		rctx, rcancel := context.WithCancel(ctx)
 		defer rcancel()
 		go func() {
-			io.Copy(io.Discard, ctrl)
-			rcancel()
-		}()
-		out.ring, out.ctx = tx, rctx
-		go func() {
-			defer close(tasks)
+			defer rcancel()
+			r := bufio.NewReaderSize(ctrl, 4096)
 			for {
-				var kind byte
-				var payload []byte
-				err := rx.Get(rctx, true, func(k byte, p []byte, owned bool) error {
-					kind, payload = k, p
-					if !owned {
-						payload = append([]byte(nil), p...)
-					}
-					return nil
-				})
-				if err != nil || !dispatch(kind, payload) {
+				kind, payload, err := wire.ReadFrame(r, maxCtrlFrame, nil)
+				if err != nil || kind == kindPoolTask || !dispatch(kind, payload) {
 					return
 				}
 			}
 		}()
+		out.ring, out.ctx = tx, rctx
+		var buf []byte // the running task's frame: a worker runs one task at a time
+		next = func() (poolWorkerTask, bool) {
+			var t poolWorkerTask
+			okTask := false
+			consume := func(kind byte, p []byte, owned bool) error {
+				if !owned {
+					if cap(buf) > poolReuseMax {
+						buf = nil
+					}
+					buf = append(buf[:0], p...)
+					p = buf
+				}
+				if kind == kindPoolCancel {
+					dispatch(kind, p)
+					return nil
+				}
+				if kind == kindPoolTask {
+					t, okTask = parseTask(p)
+					if !okTask {
+						return errors.New("mp: pool worker: bad task frame")
+					}
+				}
+				return nil
+			}
+			for !okTask {
+				err := rx.Get(nil, false, consume)
+				if errors.Is(err, ring.ErrEmpty) {
+					out.write()
+					if out.err != nil {
+						return t, false
+					}
+					err = rx.Get(rctx, true, consume)
+				}
+				if err != nil {
+					return t, false
+				}
+			}
+			return t, true
+		}
 	} else {
 		go func() {
 			defer close(tasks)
@@ -446,12 +496,7 @@ func poolServe(ctx context.Context, ctrl *os.File, argBytes []byte) error {
 		if len(out.buf) >= poolWriteAt {
 			out.write() // big results go now: the parent is waiting to send more work
 		}
-		select {
-		case t, ok = <-tasks:
-		default:
-			out.write()
-			t, ok = <-tasks
-		}
+		t, ok = next()
 		if !ok || out.err != nil {
 			out.write()
 			return nil
