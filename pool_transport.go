@@ -79,8 +79,10 @@ type poolLocalConn struct {
 	released   atomic.Bool
 }
 
-// poolRingCapacity is the size of each of a worker's rings. Memory is committed as used.
-const poolRingCapacity = 8 << 20
+// poolRingCapacity is the size of each of a worker's rings. Memory is committed as used,
+// and a fresh page costs a fault in each process: a small ring, whose pages are reused
+// soon, beats a big one on a fresh pool's first map. Bigger messages stream through.
+const poolRingCapacity = 1 << 20
 
 // poolRingRelease is how long release waits before unmapping a worker's rings: a ring
 // wait's wake-up callback may still be running when the wait returns.
@@ -88,15 +90,14 @@ const poolRingRelease = time.Second
 
 // poolRingPair creates a worker's rings, or none where shared memory is unsupported.
 func poolRingPair() (tx, rx *ring.Ring, err error) {
-	capacity := poolRingCapacity
-	tx, err = ring.Create(capacity, 0, maxCtrlFrame, false)
+	tx, err = ring.Create(poolRingCapacity, 0, maxCtrlFrame, false)
 	if err != nil {
 		if errors.Is(err, errors.ErrUnsupported) {
 			return nil, nil, nil
 		}
 		return nil, nil, err
 	}
-	rx, err = ring.Create(capacity, 0, maxCtrlFrame, false)
+	rx, err = ring.Create(poolRingCapacity, 0, maxCtrlFrame, false)
 	if err != nil {
 		tx.Release()
 		return nil, nil, err
