@@ -158,6 +158,7 @@ func (poolLocal) start(spec poolWorkerSpec) (poolConn, error) {
 // control socket for the worker's end.
 func (c *poolLocalConn) ringAttach(tx, rx *ring.Ring) {
 	c.tx, c.rx = tx, rx
+	rx.SetStreamBuffer(c.recvBuffer) // recv's payload is valid until the next recv
 	c.peerCtx, c.peerCancel = context.WithCancel(context.Background())
 	r := c.r
 	go func() {
@@ -223,13 +224,21 @@ func (c *poolLocalConn) recv() (byte, []byte, error) {
 	return kind, payload, err
 }
 
+// recvBuffer returns c.buf with room for n bytes.
+func (c *poolLocalConn) recvBuffer(n int) []byte {
+	if cap(c.buf) < n {
+		c.buf = make([]byte, 0, n)
+	}
+	return c.buf[:0]
+}
+
 func (c *poolLocalConn) recvRing() (byte, []byte, error) {
 	var kind byte
 	var payload []byte
 	consume := func(k byte, p []byte, owned bool) error {
 		kind = k
 		if owned {
-			payload = p
+			payload = p // c.buf when it streamed
 		} else {
 			c.buf = append(c.buf[:0], p...)
 			payload = c.buf

@@ -429,6 +429,12 @@ func poolServe(ctx context.Context, ctrl *os.File, argBytes []byte) error {
 		}()
 		out.ring, out.ctx = tx, rctx
 		var buf []byte // the running task's frame: a worker runs one task at a time
+		rx.SetStreamBuffer(func(n int) []byte {
+			if cap(buf) < n {
+				buf = make([]byte, 0, n)
+			}
+			return buf[:0]
+		})
 		next = func() (poolWorkerTask, bool) {
 			var t poolWorkerTask
 			okTask := false
