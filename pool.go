@@ -353,11 +353,16 @@ func (p *Pool) submit(tasks []*sched.Task[poolJob]) error {
 		return err
 	}
 	if len(tasks) == 1 && p.queue.Len() == 0 {
-		// An idle worker takes the task from the caller: no hand-off to its sender.
+		// An idle worker takes the task from the caller: no hand-off to its sender. The
+		// one that finished last: it may still be spinning for work, while the others
+		// sleep (spinning workers would take the CPUs the caller needs).
+		var best *poolWorker
 		for w := range p.workers {
-			if !w.idleLocked() {
-				continue
+			if w.idleLocked() && (best == nil || w.lastEnd.After(best.lastEnd)) {
+				best = w
 			}
+		}
+		if w := best; w != nil {
 			seq := w.assignLocked(tasks[0])
 			w.sending = true
 			p.mu.Unlock()
