@@ -352,6 +352,29 @@ func (p *Pool) submit(tasks []*sched.Task[poolJob]) error {
 	if err := p.usableLocked(); err != nil {
 		return err
 	}
+	if len(tasks) == 1 && p.queue.Len() == 0 {
+		// An idle worker takes the task from the caller: no hand-off to its sender. The
+		// one that finished last: it may still be spinning for work, while the others
+		// sleep (spinning workers would take the CPUs the caller needs).
+		var best *poolWorker
+		for w := range p.workers {
+			if w.idleLocked() && (best == nil || w.lastEnd.After(best.lastEnd)) {
+				best = w
+			}
+		}
+		if w := best; w != nil {
+			seq := w.assignLocked(tasks[0])
+			w.sending = true
+			p.mu.Unlock()
+			w.sendTasks(nil, tasks, []uint64{seq})
+			p.mu.Lock()
+			w.sending = false
+			if p.queue.Len() > 0 || p.state != poolOpen {
+				p.cond.Broadcast() // its sender may have waited on the hand-off
+			}
+			return nil
+		}
+	}
 	p.queue.Push(tasks...)
 	p.cond.Broadcast()
 	return nil
@@ -455,6 +478,7 @@ type poolWorker struct {
 	sent      int                       // tasks sent, for maxTasks
 	dead      bool                      // its receiver saw it go
 	closing   bool                      // no more work will be sent
+	sending   bool                      // tasks assigned to it are being sent: no one else may assign
 	timedOut  bool                      // killed by the timeout watch
 	killedFor poolJob                   // killed to cancel this job
 	lastWord  sched.Progress
@@ -532,8 +556,6 @@ func (w *poolWorker) sendLoop() {
 	var (
 		buf   []byte
 		batch []int // indexes into w.inflight of this round's tasks
-		bad   []*sched.Task[poolJob]
-		errs  []error
 	)
 	for {
 		p.mu.Lock()
@@ -543,6 +565,10 @@ func (w *poolWorker) sendLoop() {
 				return
 			}
 			maxed := p.cfg.maxTasks > 0 && w.sent >= p.cfg.maxTasks
+			if w.sending {
+				p.cond.Wait() // a caller is handing it a task directly
+				continue
+			}
 			if len(w.inflight) == 0 && (maxed || p.state == poolClosing && p.queue.Len() == 0) {
 				w.closing = true
 				p.mu.Unlock()
@@ -564,12 +590,7 @@ func (w *poolWorker) sendLoop() {
 				p.queue.PushFront(t)
 				break
 			}
-			p.nextSeq++
-			w.sentAt = append(w.sentAt, time.Now())
-			w.inflight = append(w.inflight, sched.Inflight[poolJob]{Task: t, Seq: uint32(p.nextSeq)})
-			w.seqs = append(w.seqs, p.nextSeq)
-			w.items += t.Len()
-			w.sent++
+			w.assignLocked(t)
 			batch = append(batch, len(w.inflight)-1)
 		}
 		tasks := make([]*sched.Task[poolJob], len(batch))
@@ -577,37 +598,76 @@ func (w *poolWorker) sendLoop() {
 		for i, k := range batch {
 			tasks[i], seqs[i] = w.inflight[k].Task, w.seqs[k]
 		}
+		w.sending = true
 		p.mu.Unlock()
 
-		buf, bad, errs = buf[:0], bad[:0], errs[:0]
-		for i, t := range tasks {
-			start := len(buf)
-			name := t.Job.fnName()
-			buf = append(buf, make([]byte, wire.HeaderSize+10)...)
-			buf = append(buf, name...)
-			binary.LittleEndian.PutUint64(buf[start+wire.HeaderSize:], seqs[i])
-			binary.LittleEndian.PutUint16(buf[start+wire.HeaderSize+8:], uint16(len(name)))
-			var err error
-			buf, err = t.Job.encode(buf, t.Lo, t.Hi)
-			if err != nil {
-				buf = buf[:start]
-				bad, errs = append(bad, t), append(errs, err)
-				continue
-			}
-			wire.PutHeader(buf[start:], kindPoolTask, len(buf)-start-wire.HeaderSize)
-		}
-		if len(bad) > 0 && !w.dropUnsent(bad, errs) {
+		var ok bool
+		buf, ok = w.sendTasks(buf, tasks, seqs)
+		p.mu.Lock()
+		w.sending = false
+		p.mu.Unlock()
+		if !ok {
 			return
 		}
-		if len(buf) > 0 {
-			if err := w.conn.send(buf); err != nil {
-				return // the receiver sees the worker go and requeues its tasks
-			}
+	}
+}
+
+// assignLocked makes t the worker's next task and returns its sequence number. The
+// caller then sends it (and any other tasks it assigned) with w.sending set, so that the
+// worker receives its tasks in the order of inflight.
+func (w *poolWorker) assignLocked(t *sched.Task[poolJob]) uint64 {
+	p := w.p
+	p.nextSeq++
+	w.sentAt = append(w.sentAt, time.Now())
+	w.inflight = append(w.inflight, sched.Inflight[poolJob]{Task: t, Seq: uint32(p.nextSeq)})
+	w.seqs = append(w.seqs, p.nextSeq)
+	w.items += t.Len()
+	w.sent++
+	return p.nextSeq
+}
+
+// idleLocked reports whether w runs nothing and may be handed a task directly.
+func (w *poolWorker) idleLocked() bool {
+	return !w.dead && !w.closing && !w.sending && len(w.inflight) == 0 &&
+		(w.p.cfg.maxTasks == 0 || w.sent < w.p.cfg.maxTasks)
+}
+
+// sendTasks encodes tasks and sends them; false when the worker is gone (its receiver
+// requeues its tasks). buf is reused from call to call.
+func (w *poolWorker) sendTasks(buf []byte, tasks []*sched.Task[poolJob], seqs []uint64) ([]byte, bool) {
+	var (
+		bad  []*sched.Task[poolJob]
+		errs []error
+	)
+	buf = buf[:0]
+	for i, t := range tasks {
+		start := len(buf)
+		name := t.Job.fnName()
+		buf = append(buf, make([]byte, wire.HeaderSize+10)...)
+		buf = append(buf, name...)
+		binary.LittleEndian.PutUint64(buf[start+wire.HeaderSize:], seqs[i])
+		binary.LittleEndian.PutUint16(buf[start+wire.HeaderSize+8:], uint16(len(name)))
+		var err error
+		buf, err = t.Job.encode(buf, t.Lo, t.Hi)
+		if err != nil {
+			buf = buf[:start]
+			bad, errs = append(bad, t), append(errs, err)
+			continue
 		}
-		if cap(buf) > 4<<20 {
-			buf = nil
+		wire.PutHeader(buf[start:], kindPoolTask, len(buf)-start-wire.HeaderSize)
+	}
+	if len(bad) > 0 && !w.dropUnsent(bad, errs) {
+		return buf, false
+	}
+	if len(buf) > 0 {
+		if err := w.conn.send(buf); err != nil {
+			return buf, false
 		}
 	}
+	if cap(buf) > 4<<20 {
+		buf = nil
+	}
+	return buf, true
 }
 
 // dropUnsent takes tasks that could not be encoded back out of inflight. A task of one

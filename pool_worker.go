@@ -15,6 +15,7 @@ import (
 
 	"github.com/mpgo/mp/internal/batch"
 	"github.com/mpgo/mp/internal/errs"
+	"github.com/mpgo/mp/internal/ring"
 	"github.com/mpgo/mp/internal/shm"
 	"github.com/mpgo/mp/internal/wire"
 )
@@ -52,6 +53,8 @@ type poolWorkerArg struct {
 	InitArg  []byte `cbor:"2,keyasint,omitempty"`
 	Progress uint64 `cbor:"3,keyasint,omitempty"` // file id of the shared progress word, 0 if none
 	MemLimit int64  `cbor:"4,keyasint,omitempty"` // bytes, 0 if none
+	Tasks    uint64 `cbor:"5,keyasint,omitempty"` // file id of the ring of frames to the worker, 0: the socket
+	Results  uint64 `cbor:"6,keyasint,omitempty"` // file id of the ring of frames from the worker
 }
 
 // poolBatchFunc runs one batch in a worker: it decodes the items, calls the function on
@@ -89,6 +92,9 @@ func newPoolBatch[A, R any](call func(context.Context, A) (R, error), fn any) po
 		if err := poolDecodeSlice(payload, &items); err != nil {
 			run.out.batchErr(run.seq, 0, fmt.Errorf("mp: pool worker: decode items: %w", err))
 			return
+		}
+		if cap(results) < len(items) {
+			results = make([]R, 0, len(items)) // at once, not by doubling
 		}
 		b := poolBatch[A, R]{run: run, call: call, plain: plain, items: items, results: results[:0]}
 		for b.next < len(items) && !b.stopped {
@@ -238,9 +244,30 @@ func poolBool(b bool) byte {
 
 // poolWorkerOut buffers a worker's outgoing frames.
 type poolWorkerOut struct {
-	f   *os.File
-	buf []byte
-	err error
+	f    *os.File
+	ring *ring.Ring // when set, frames go through it, not f
+	ctx  context.Context
+	buf  []byte
+	err  error
+}
+
+// poolWorkerRings maps a worker's rings from their file ids.
+func poolWorkerRings(tasks, results uint64) (rx, tx *ring.Ring, err error) {
+	open := func(id uint64) (*ring.Ring, error) {
+		f, err := wire.Lookup(id)
+		if err != nil {
+			return nil, err
+		}
+		return ring.Open(f)
+	}
+	if rx, err = open(tasks); err != nil {
+		return nil, nil, err
+	}
+	if tx, err = open(results); err != nil {
+		rx.Release()
+		return nil, nil, err
+	}
+	return rx, tx, nil
 }
 
 func (o *poolWorkerOut) errFrame(kind byte, seq uint64, pos int, err error) {
@@ -269,7 +296,13 @@ func (o *poolWorkerOut) write() {
 	if len(o.buf) == 0 || o.err != nil {
 		return
 	}
-	_, o.err = o.f.Write(o.buf)
+	if o.ring != nil {
+		o.err = poolEachFrame(o.buf, func(kind byte, payload []byte) error {
+			return o.ring.Put(o.ctx, kind, payload, true)
+		})
+	} else {
+		_, o.err = o.f.Write(o.buf)
+	}
 	if cap(o.buf) > poolWorkerOutCap {
 		o.buf = nil
 	} else {
@@ -324,43 +357,134 @@ func poolServe(ctx context.Context, ctrl *os.File, argBytes []byte) error {
 		cancelled = map[uint64]func(){}
 	)
 	tasks := make(chan poolWorkerTask, 256)
-	go func() {
-		defer close(tasks)
-		r := bufio.NewReaderSize(ctrl, 64<<10)
-		for {
-			kind, payload, err := wire.ReadFrame(r, maxCtrlFrame, nil)
-			if err != nil {
-				return
-			}
-			switch kind {
-			case kindPoolTask:
-				if len(payload) < 10 {
-					return
-				}
-				seq := binary.LittleEndian.Uint64(payload)
-				n := int(binary.LittleEndian.Uint16(payload[8:]))
-				if len(payload) < 10+n {
-					return
-				}
-				tasks <- poolWorkerTask{seq: seq, fn: string(payload[10 : 10+n]), payload: payload[10+n:]}
-			case kindPoolCancel:
-				if len(payload) < 8 {
-					return
-				}
-				seq := binary.LittleEndian.Uint64(payload)
-				mu.Lock()
-				if current != nil && current.seq == seq {
-					current.stop.Store(true)
-					if c := cancelled[seq]; c != nil {
-						c()
-					}
-				} else if current == nil || seq > current.seq {
-					cancelled[seq] = nil
-				}
-				mu.Unlock()
-			}
+	// parseTask decodes a task frame's payload, which it keeps.
+	parseTask := func(payload []byte) (poolWorkerTask, bool) {
+		if len(payload) < 10 {
+			return poolWorkerTask{}, false
 		}
-	}()
+		seq := binary.LittleEndian.Uint64(payload)
+		n := int(binary.LittleEndian.Uint16(payload[8:]))
+		if len(payload) < 10+n {
+			return poolWorkerTask{}, false
+		}
+		return poolWorkerTask{seq: seq, fn: string(payload[10 : 10+n]), payload: payload[10+n:]}, true
+	}
+	// dispatch applies one frame from the parent; false on a protocol error.
+	dispatch := func(kind byte, payload []byte) bool {
+		switch kind {
+		case kindPoolTask:
+			t, ok := parseTask(payload)
+			if !ok {
+				return false
+			}
+			tasks <- t
+		case kindPoolCancel:
+			if len(payload) < 8 {
+				return false
+			}
+			seq := binary.LittleEndian.Uint64(payload)
+			mu.Lock()
+			if current != nil && current.seq == seq {
+				current.stop.Store(true)
+				if c := cancelled[seq]; c != nil {
+					c()
+				}
+			} else if current == nil || seq > current.seq {
+				cancelled[seq] = nil
+			}
+			mu.Unlock()
+		}
+		return true
+	}
+	out := &poolWorkerOut{f: ctrl}
+	// next returns the next task, flushing the results first if it must wait for one.
+	next := func() (t poolWorkerTask, ok bool) {
+		select {
+		case t, ok = <-tasks:
+		default:
+			out.write()
+			t, ok = <-tasks
+		}
+		return t, ok
+	}
+	if arg.Tasks != 0 {
+		rx, tx, err := poolWorkerRings(arg.Tasks, arg.Results)
+		if err != nil {
+			return fmt.Errorf("mp: pool worker: %w", err)
+		}
+		// Tasks come through the ring, which this goroutine reads itself: no hand-off.
+		// The socket carries the parent's cancellations; its end of stream means the
+		// parent is gone.
+		rctx, rcancel := context.WithCancel(ctx)
+		defer rcancel()
+		go func() {
+			defer rcancel()
+			r := bufio.NewReaderSize(ctrl, 4096)
+			for {
+				kind, payload, err := wire.ReadFrame(r, maxCtrlFrame, nil)
+				if err != nil || kind == kindPoolTask || !dispatch(kind, payload) {
+					return
+				}
+			}
+		}()
+		out.ring, out.ctx = tx, rctx
+		var buf []byte // the running task's frame: a worker runs one task at a time
+		rx.SetStreamBuffer(func(n int) []byte {
+			if cap(buf) < n {
+				buf = make([]byte, 0, n)
+			}
+			return buf[:0]
+		})
+		next = func() (poolWorkerTask, bool) {
+			var t poolWorkerTask
+			okTask := false
+			consume := func(kind byte, p []byte, owned bool) error {
+				if !owned {
+					if cap(buf) > poolReuseMax {
+						buf = nil
+					}
+					buf = append(buf[:0], p...)
+					p = buf
+				}
+				if kind == kindPoolCancel {
+					dispatch(kind, p)
+					return nil
+				}
+				if kind == kindPoolTask {
+					t, okTask = parseTask(p)
+					if !okTask {
+						return errors.New("mp: pool worker: bad task frame")
+					}
+				}
+				return nil
+			}
+			for !okTask {
+				err := rx.Get(nil, false, consume)
+				if errors.Is(err, ring.ErrEmpty) {
+					out.write()
+					if out.err != nil {
+						return t, false
+					}
+					err = rx.Get(rctx, true, consume)
+				}
+				if err != nil {
+					return t, false
+				}
+			}
+			return t, true
+		}
+	} else {
+		go func() {
+			defer close(tasks)
+			r := bufio.NewReaderSize(ctrl, 64<<10)
+			for {
+				kind, payload, err := wire.ReadFrame(r, maxCtrlFrame, nil)
+				if err != nil || !dispatch(kind, payload) {
+					return
+				}
+			}
+		}()
+	}
 
 	var flush atomic.Bool
 	tick := time.NewTicker(poolFlushEvery)
@@ -371,7 +495,6 @@ func poolServe(ctx context.Context, ctrl *os.File, argBytes []byte) error {
 		}
 	}()
 
-	out := &poolWorkerOut{f: ctrl}
 	fns := map[string]poolBatchFunc{}
 	for {
 		var t poolWorkerTask
@@ -379,12 +502,7 @@ func poolServe(ctx context.Context, ctrl *os.File, argBytes []byte) error {
 		if len(out.buf) >= poolWriteAt {
 			out.write() // big results go now: the parent is waiting to send more work
 		}
-		select {
-		case t, ok = <-tasks:
-		default:
-			out.write()
-			t, ok = <-tasks
-		}
+		t, ok = next()
 		if !ok || out.err != nil {
 			out.write()
 			return nil

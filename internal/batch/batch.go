@@ -7,6 +7,7 @@ package batch
 import (
 	"encoding/binary"
 	"math"
+	"slices"
 )
 
 // MaxElements bounds the arrays Decode accepts (the generic decoder's limit).
@@ -42,6 +43,7 @@ func Append[T any](dst []byte, s []T) (out []byte, ok bool) {
 	case []uint16:
 		return appendUnsigned(dst, v), true
 	case []float64:
+		dst = slices.Grow(dst, 9+9*len(v))
 		dst = appendHead(dst, 0x80, uint64(len(v)))
 		for _, f := range v {
 			dst = append(dst, 0xfb)
@@ -141,6 +143,7 @@ func Decode[T any](b []byte, dst *[]T) bool {
 }
 
 func appendSigned[T signed](dst []byte, s []T) []byte {
+	dst = slices.Grow(dst, 9+9*len(s)) // at once: a big batch would copy itself while growing
 	dst = appendHead(dst, 0x80, uint64(len(s)))
 	for _, v := range s {
 		if v >= 0 {
@@ -157,6 +160,7 @@ func appendSigned[T signed](dst []byte, s []T) []byte {
 }
 
 func appendUnsigned[T unsigned](dst []byte, s []T) []byte {
+	dst = slices.Grow(dst, 9+9*len(s))
 	dst = appendHead(dst, 0x80, uint64(len(s)))
 	for _, v := range s {
 		dst = appendHead(dst, 0x00, uint64(v))

@@ -135,7 +135,12 @@ func (r *Ring) take(fn Consumer) (bool, error) {
 			if total > h.maxMsg || uint64(c.n-8) > total {
 				return false, ErrCorrupt
 			}
-			buf := make([]byte, 0, total)
+			var buf []byte
+			if r.alloc != nil {
+				buf = r.alloc(int(total))[:0]
+			} else {
+				buf = make([]byte, 0, total)
+			}
 			buf = append(buf, c.body[8:]...)
 			atomic.StoreUint32(&h.rmid, 1)
 			r.consume(c, false)

@@ -119,6 +119,7 @@ type Ring struct {
 	mask     uint64
 	maxChunk uint64
 	pid      uint32
+	alloc    func(n int) []byte // see SetStreamBuffer
 
 	// Last values seen of the other side's position. Positions only grow, so a stale
 	// value is safe (it shows less room or less data) and saves a cache miss.
