@@ -18,9 +18,11 @@ import (
 )
 
 // client is one connection to a manager, shared by every proxy of this process that
-// talks to that manager. Requests are multiplexed: each carries a sequence number, and a
-// reader goroutine hands each response to the call waiting for it, so any number of
-// goroutines may block on the same connection at once.
+// talks to that manager. Requests are multiplexed: each carries a sequence number, and
+// whichever caller holds the read token (a "leader") reads the socket, keeps its own
+// reply and hands every other reply to the call waiting for it. With one call in flight
+// (the common case) the caller reads its own reply: no goroutine hand-off at all. When
+// the leader's reply comes, it passes the token on to another waiting call.
 type client struct {
 	network, addr string
 	keyID         [32]byte // sha256 of the key: identifies the client without holding the key
@@ -30,13 +32,16 @@ type client struct {
 	wmu  sync.Mutex
 	wbuf []byte
 
+	tok  chan struct{} // the read token: held by the one call that reads nc
+	br   *bufio.Reader // used by the token holder only
+	rbuf []byte        // the token holder's frame buffer
+
 	mu      sync.Mutex
 	seq     uint64
 	pending map[uint64]chan *mgrproto.Response
 	err     error // why the connection ended, once done is closed
 	done    chan struct{}
 	once    sync.Once
-	readerd chan struct{}
 }
 
 func dialClient(ctx context.Context, network, addr string, key []byte, tlsCfg *tls.Config, maxFrame int) (*client, error) {
@@ -58,8 +63,9 @@ func dialClient(ctx context.Context, network, addr string, key []byte, tlsCfg *t
 		return nil, fmt.Errorf("mp: manager: connect %s: %w", addr, err)
 	}
 	c := &client{network: network, addr: addr, keyID: sha256.Sum256(key), nc: nc, maxFrame: maxFrame,
-		pending: map[uint64]chan *mgrproto.Response{}, done: make(chan struct{}), readerd: make(chan struct{})}
-	go c.readLoop()
+		pending: map[uint64]chan *mgrproto.Response{}, done: make(chan struct{}),
+		tok: make(chan struct{}, 1), br: bufio.NewReaderSize(nc, 32<<10)}
+	c.tok <- struct{}{}
 	return c, nil
 }
 
@@ -67,28 +73,40 @@ func dialClient(ctx context.Context, network, addr string, key []byte, tlsCfg *t
 // manager is lost (it stopped, died, or closed this client). It matches mp.ErrClosed.
 var ErrManagerGone = errs.New("mgr_gone", "mp: manager connection lost")
 
-func (c *client) readLoop() {
-	defer close(c.readerd)
-	br := bufio.NewReaderSize(c.nc, 32<<10)
+// lead reads replies, as the token holder, until the one for seq arrives; the others go
+// to their waiting calls. It returns nil when the connection failed. A reply delivered
+// to ch before the token came is taken first.
+func (c *client) lead(seq uint64, ch chan *mgrproto.Response) *mgrproto.Response {
+	select {
+	case resp := <-ch:
+		return resp
+	default:
+	}
 	for {
-		kind, p, err := wire.ReadFrame(br, c.maxFrame, nil)
+		kind, p, err := wire.ReadFrame(c.br, c.maxFrame, c.rbuf)
 		if err == nil && kind != mgrproto.KindResponse {
 			err = fmt.Errorf("unexpected frame kind %d", kind)
 		}
 		var resp *mgrproto.Response
 		if err == nil {
+			if cap(p) <= 64<<10 {
+				c.rbuf = p[:0]
+			}
 			resp, err = mgrproto.DecodeResponse(p)
 		}
 		if err != nil {
 			c.fail(err)
-			return
+			return nil
 		}
 		c.mu.Lock()
-		ch := c.pending[resp.Seq]
+		other := c.pending[resp.Seq]
 		delete(c.pending, resp.Seq)
 		c.mu.Unlock()
-		if ch != nil {
-			ch <- resp
+		if resp.Seq == seq {
+			return resp
+		}
+		if other != nil {
+			other <- resp
 		}
 	}
 }
@@ -106,16 +124,27 @@ func (c *client) fail(cause error) {
 
 func (c *client) close() {
 	c.fail(errs.ErrClosed)
-	<-c.readerd
 }
 
+// alive reports whether the connection still works. With no reader at work, nobody
+// would have noticed the server closing it, so alive looks without blocking.
 func (c *client) alive() bool {
 	select {
 	case <-c.done:
 		return false
+	case <-c.tok:
 	default:
+		return true // a leader is reading: it notices a failure itself
+	}
+	defer func() { c.tok <- struct{}{} }()
+	if _, ok := c.nc.(*tls.Conn); ok || c.br.Buffered() > 0 {
 		return true
 	}
+	if err := probeClosed(c.nc, c.br); err != nil {
+		c.fail(err)
+		return false
+	}
+	return true
 }
 
 func (c *client) gone() error {
@@ -141,26 +170,46 @@ func (c *client) call(ctx context.Context, req *mgrproto.Request) (*mgrproto.Res
 		return nil, c.gone()
 	}
 	c.seq++
-	req.Seq = c.seq
-	c.pending[req.Seq] = ch
+	seq := c.seq
+	req.Seq = seq
+	c.pending[seq] = ch
 	c.mu.Unlock()
 	if err := c.write(req); err != nil {
 		c.mu.Lock()
-		delete(c.pending, req.Seq)
+		delete(c.pending, seq)
 		c.mu.Unlock()
 		return nil, err
 	}
 	var resp *mgrproto.Response
-	select {
-	case resp = <-ch:
-	case <-c.done:
-		return nil, c.gone()
-	case <-ctx.Done():
-		c.write(&mgrproto.Request{Op: mgrproto.OpCancel, Int: int64(req.Seq)})
+	done := ctx.Done()
+wait:
+	for {
 		select {
 		case resp = <-ch:
+			break wait
+		case <-c.tok:
+			// The leader blocks in a read: a ctx that ends meanwhile sends the
+			// withdrawal from a callback, and the leader keeps reading for the answer.
+			var stop func() bool
+			if done != nil {
+				stop = context.AfterFunc(ctx, func() {
+					c.write(&mgrproto.Request{Op: mgrproto.OpCancel, Int: int64(seq)})
+				})
+			}
+			resp = c.lead(seq, ch)
+			if stop != nil {
+				stop()
+			}
+			c.tok <- struct{}{}
+			if resp == nil {
+				return nil, c.gone()
+			}
+			break wait
 		case <-c.done:
 			return nil, c.gone()
+		case <-done:
+			c.write(&mgrproto.Request{Op: mgrproto.OpCancel, Int: int64(seq)})
+			done = nil
 		}
 	}
 	chanPool.Put(ch)
