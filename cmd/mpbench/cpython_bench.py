@@ -101,6 +101,25 @@ def manager_child(d, n, out):
     out.close()
 
 
+def manager_clients_child(d, n, clients, out):
+    import threading
+    d["k0"] = 0
+    def client(k):
+        key = "k%d" % k
+        d[key] = 0  # connect (a proxy opens a connection per thread)
+        for i in range(n):
+            d[key] = i
+            d[key]
+    ths = [threading.Thread(target=client, args=(k,)) for k in range(clients)]
+    t = time.perf_counter()
+    for th in ths:
+        th.start()
+    for th in ths:
+        th.join()
+    out.send(2 * n * clients / (time.perf_counter() - t))  # dict operations per second
+    out.close()
+
+
 # ---- the metrics: each returns a list of samples (one per repetition)
 
 class Config:
@@ -348,6 +367,21 @@ def manager_dict_op_us(c):
     return out
 
 
+def manager_8clients_ops_per_s(c):
+    n = c.n(500, 125)
+    out = []
+    with ctx.Manager() as m:
+        d = m.dict()
+        for _ in range(c.reps):
+            r, w = ctx.Pipe(False)
+            p = ctx.Process(target=manager_clients_child, args=(d, n, 8, w))
+            p.start()
+            w.close()
+            out.append(r.recv())
+            p.join()
+    return out
+
+
 def rss_mib(pid):
     with open("/proc/%d/status" % pid) as f:
         for line in f:
@@ -383,6 +417,7 @@ METRICS = [
     lock_uncontended_ns,
     lock_contended_ops_per_s,
     manager_dict_op_us,
+    manager_8clients_ops_per_s,
     idle_worker_rss_mib,
 ]
 

@@ -115,6 +115,11 @@ var scenarios = []scenario{
 		floorWhat: "one 32-byte socketpair round trip to a server process per operation",
 	},
 	{
+		name: "manager_8clients_ops_per_s", unit: "ops/s", better: "higher",
+		work: "8 concurrent clients (goroutines; threads in CPython) in a child, each alternating d[k] = i and d[k] on its own key of one managed dict",
+		mp:   mpManager8Clients,
+	},
+	{
 		name: "idle_worker_rss_mib", unit: "MiB", better: "lower",
 		work:      "VmRSS of an idle Pool(1) worker, 200 ms after its first task",
 		mp:        mpIdleWorkerRSS,
