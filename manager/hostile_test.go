@@ -184,6 +184,13 @@ func TestIdleTimeout(t *testing.T) {
 	q := must[*manager.Queue[int]](t)(manager.NewQueue[int](ctx, waiter, 0))
 	got := make(chan error, 1)
 	go func() { _, err := q.Get(ctx); got <- err }()
+	// Idleness is timed from the parked Get: wait until the server holds it.
+	for deadline := time.Now().Add(10 * time.Second); manager.ParkedForTest(m) == 0; {
+		if time.Now().After(deadline) {
+			t.Fatal("the Get was never parked on the server")
+		}
+		time.Sleep(time.Millisecond)
+	}
 	time.Sleep(400 * time.Millisecond)
 	// The idle connection was closed; the one with a parked request was not.
 	if err := idle.Ping(ctx); !errors.Is(err, manager.ErrManagerGone) {
