@@ -54,16 +54,7 @@ var tSink = mp.RegisterErr("test.sink", func(c *mp.Conn) (struct{}, error) {
 })
 
 func TestPipeRecvPeerKilled(t *testing.T) {
-	parent, child, err := mp.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer parent.Close()
-	p := mp.NewProcess(tHoldConn, child)
-	if err := p.Start(); err != nil {
-		t.Fatal(err)
-	}
-	child.Close()
+	parent, p := startPiped(t, tHoldConn)
 	done := make(chan error, 1)
 	go func() {
 		var v any
@@ -155,16 +146,7 @@ func TestPipePollWaitConnsChild(t *testing.T) {
 }
 
 func TestPipe64MiBChild(t *testing.T) {
-	parent, child, err := mp.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer parent.Close()
-	p := mp.NewProcess(tEcho, child)
-	if err := p.Start(); err != nil {
-		t.Fatal(err)
-	}
-	child.Close()
+	parent, p := startPiped(t, tEcho)
 	big := make([]byte, 64<<20)
 	for i := range big {
 		big[i] = byte(i*131 + i>>16)
@@ -186,16 +168,7 @@ func TestPipe64MiBChild(t *testing.T) {
 }
 
 func TestPipe1MiBBothWaysChild(t *testing.T) {
-	parent, child, err := mp.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer parent.Close()
-	p := mp.NewProcess(tEcho, child)
-	if err := p.Start(); err != nil {
-		t.Fatal(err)
-	}
-	child.Close()
+	parent, p := startPiped(t, tEcho)
 	const n = 40
 	msg := func(i int) []byte {
 		b := make([]byte, 1<<20)

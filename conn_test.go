@@ -29,22 +29,31 @@ var tEcho = mp.RegisterErr("test.echo", func(c *mp.Conn) (struct{}, error) {
 	}
 })
 
+// startPiped starts fn in a child with one end of a new Pipe as its argument and returns
+// the other end, closed when the test ends, and the process.
+func startPiped(t testing.TB, fn *mp.Func[*mp.Conn, struct{}]) (*mp.Conn, *mp.Process) {
+	t.Helper()
+	parent, child, err := mp.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { parent.Close() })
+	p := mp.NewProcess(fn, child)
+	err = p.Start()
+	child.Close() // the child holds its own copy now
+	if err != nil {
+		t.Fatal(err)
+	}
+	return parent, p
+}
+
 var tNotebookPipe = mp.Register("test.pipe", func(c *mp.Conn) {
 	c.Send([]any{42, nil, "hello"})
 	c.Close()
 })
 
 func TestPipeNotebook(t *testing.T) {
-	parent, child, err := mp.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer parent.Close()
-	p := mp.NewProcess(tNotebookPipe, child)
-	if err := p.Start(); err != nil {
-		t.Fatal(err)
-	}
-	child.Close()
+	parent, p := startPiped(t, tNotebookPipe)
 	var got []any
 	if err := parent.Recv(&got); err != nil {
 		t.Fatal(err)
@@ -62,16 +71,7 @@ func TestPipeNotebook(t *testing.T) {
 }
 
 func TestPipeEchoChild(t *testing.T) {
-	parent, child, err := mp.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer parent.Close()
-	p := mp.NewProcess(tEcho, child)
-	if err := p.Start(); err != nil {
-		t.Fatal(err)
-	}
-	child.Close()
+	parent, p := startPiped(t, tEcho)
 	big := make([]byte, 1<<20)
 	for i := range big {
 		big[i] = byte(i * 7)
