@@ -42,8 +42,16 @@ var mpDictFn = mp.RegisterErr("mpbench.dict", func(a mpDictArg) (struct{}, error
 })
 
 func mpManagerDict(b *bench) (float64, error) {
+	return mpWithDict(func(d *manager.Dict[string, int]) (us float64, err error) {
+		err = mpRunChild(mpDictFn, func(w *mp.Conn) mpDictArg { return mpDictArg{D: d, Out: w, N: b.n(2000, 500)} }, &us)
+		return us, err
+	})
+}
+
+// mpWithDict starts a manager in a child process, makes a dict on it, runs fn with it and
+// shuts the manager down.
+func mpWithDict(fn func(*manager.Dict[string, int]) (float64, error)) (float64, error) {
 	ctx := context.Background()
-	n := b.n(2000, 500)
 	m, err := manager.Start(ctx)
 	if err != nil {
 		return 0, err
@@ -53,9 +61,7 @@ func mpManagerDict(b *bench) (float64, error) {
 	if err != nil {
 		return 0, err
 	}
-	var us float64
-	err = mpRunChild(mpDictFn, func(w *mp.Conn) mpDictArg { return mpDictArg{D: d, Out: w, N: n} }, &us)
-	return us, err
+	return fn(d)
 }
 
 // mpClientsArg is what the many-clients child gets.
@@ -103,21 +109,12 @@ var mpClientsFn = mp.RegisterErr("mpbench.dictclients", func(a mpClientsArg) (st
 })
 
 func mpManager8Clients(b *bench) (float64, error) {
-	ctx := context.Background()
-	m, err := manager.Start(ctx)
-	if err != nil {
-		return 0, err
-	}
-	defer m.Close()
-	d, err := manager.NewDict[string, int](ctx, m)
-	if err != nil {
-		return 0, err
-	}
-	var rate float64
-	err = mpRunChild(mpClientsFn, func(w *mp.Conn) mpClientsArg {
-		return mpClientsArg{D: d, Out: w, N: b.n(500, 125), Clients: 8}
-	}, &rate)
-	return rate, err
+	return mpWithDict(func(d *manager.Dict[string, int]) (rate float64, err error) {
+		err = mpRunChild(mpClientsFn, func(w *mp.Conn) mpClientsArg {
+			return mpClientsArg{D: d, Out: w, N: b.n(500, 125), Clients: 8}
+		}, &rate)
+		return rate, err
+	})
 }
 
 // mpRunChild starts fn with the argument arg builds around the write end of a pipe, waits
