@@ -450,7 +450,7 @@ func (c *Conn) Close() error {
 			// Wait for the ring operations in flight, then unmap.
 			c.rmu.Lock()
 			c.wmu.Lock()
-			c.pipeRingRelease()
+			pipeRingReleaseLater(c.rx, c.tx)
 			c.wmu.Unlock()
 			c.rmu.Unlock()
 		}

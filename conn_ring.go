@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
+	"runtime"
 	"syscall"
 	"time"
 
@@ -63,11 +65,21 @@ func pipeRingPair(maxFrame int, duplex bool) (aRx, aTx, bRx, bTx *ring.Ring, err
 	return aRx, aTx, bRx, bTx, nil
 }
 
-// pipeRingAttach gives c its rings and starts the goroutine that watches the socket.
+// pipeRingAttach gives c its rings and starts the goroutine that watches the socket. An
+// end dropped without Close is released when it is collected: the watcher holds the
+// socket, so the socket's own finalizer would never run.
 func (c *Conn) pipeRingAttach(rx, tx *ring.Ring, rxFile, txFile *wire.File) {
 	c.rx, c.tx, c.rxFile, c.txFile = rx, tx, rxFile, txFile
 	c.peerCtx, c.peerCancel = context.WithCancel(context.Background())
 	nc, cancel := c.nc, c.peerCancel
+	runtime.AddCleanup(c, func(r pipeRingHeld) {
+		r.cancel()
+		r.nc.Close() // ends the watcher
+		if r.file != nil {
+			r.file.Close()
+		}
+		pipeRingReleaseLater(r.rx, r.tx)
+	}, pipeRingHeld{nc: nc, file: c.osFile(), cancel: cancel, rx: rx, tx: tx})
 	go func() {
 		defer cancel()
 		var b [64]byte
@@ -79,8 +91,25 @@ func (c *Conn) pipeRingAttach(rx, tx *ring.Ring, rxFile, txFile *wire.File) {
 	}()
 }
 
-func (c *Conn) pipeRingRelease() {
-	rx, tx := c.rx, c.tx
+// pipeRingHeld is what a ring-backed end holds, for its cleanup (which must not refer
+// to the Conn itself). Closing any of it twice is harmless.
+type pipeRingHeld struct {
+	nc     net.Conn
+	file   *os.File
+	cancel context.CancelFunc
+	rx, tx *ring.Ring
+}
+
+func (c *Conn) osFile() *os.File {
+	if c.file == nil {
+		return nil
+	}
+	return c.file.F
+}
+
+// pipeRingReleaseLater unmaps an end's rings once any wake-up callback of a wait that
+// was in flight has run.
+func pipeRingReleaseLater(rx, tx *ring.Ring) {
 	time.AfterFunc(pipeRingRelease, func() {
 		if rx != nil {
 			rx.Release()

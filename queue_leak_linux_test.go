@@ -9,7 +9,7 @@ import (
 	"github.com/mpgo/mp"
 )
 
-func queueCountFDs(t *testing.T) int {
+func countFDs(t *testing.T) int {
 	fds, err := os.ReadDir("/proc/self/fd")
 	if err != nil {
 		t.Fatal(err)
@@ -18,7 +18,7 @@ func queueCountFDs(t *testing.T) int {
 }
 
 func TestQueueHandlesAreReleased(t *testing.T) {
-	before := queueCountFDs(t)
+	before := countFDs(t)
 	for range 50 {
 		q, err := mp.NewQueue[int]()
 		if err != nil {
@@ -27,9 +27,9 @@ func TestQueueHandlesAreReleased(t *testing.T) {
 		q.Put(t.Context(), 1)
 	}
 	deadline := time.Now().Add(10 * time.Second)
-	for queueCountFDs(t) > before+5 {
+	for countFDs(t) > before+5 {
 		if time.Now().After(deadline) {
-			t.Fatalf("%d fds open after 50 dropped queues, %d before", queueCountFDs(t), before)
+			t.Fatalf("%d fds open after 50 dropped queues, %d before", countFDs(t), before)
 		}
 		runtime.GC()
 		time.Sleep(10 * time.Millisecond)
